@@ -1,0 +1,15 @@
+"""Routes under ``/api/v1/``."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView
+
+from . import views
+
+urlpatterns = [
+    path("auth/", include("spa_auth.urls")),
+    path("user/", views.CurrentUserView.as_view(), name="current_user"),
+    path("users/", views.UserListView.as_view(), name="users"),
+    path("health/", views.HealthView.as_view(), name="health"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^.*$", views.api_not_found),
+]

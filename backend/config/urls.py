@@ -1,0 +1,17 @@
+"""Project routes: the API, the admin, and the single-page app for everything else."""
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+
+from api import views
+
+urlpatterns = [
+    path("api/v1/", include("api.urls")),
+    re_path(r"^api/", views.api_not_found),
+    path("admin/", admin.site.urls),
+    # Client-side routes get index.html; never /api/, /admin/ or /static/.
+    re_path(r"^(?!api/|admin/|static/).*$", views.spa_index),
+]
+
+handler404 = "api.views.page_not_found"
+handler500 = "api.views.server_error"

@@ -1,0 +1,73 @@
+"""The one place the auth app reads settings.
+
+Settings come from ``settings.SPA_AUTH`` (a dict) and are read at call time, so
+pytest's ``settings`` fixture and ``override_settings`` just work. Imports nothing
+else from this package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import timedelta
+from typing import Any, Literal
+
+from django.conf import settings
+
+SYMMETRIC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    access_token_lifetime: timedelta = timedelta(minutes=5)
+    refresh_idle_lifetime: timedelta = timedelta(days=7)
+    refresh_absolute_lifetime: timedelta = timedelta(days=30)
+    refresh_grace: timedelta = timedelta(seconds=10)
+    # Clock skew tolerated when verifying exp/iat between instances (RFC 8725 §3.10).
+    leeway: timedelta = timedelta(seconds=5)
+    algorithm: str = "HS256"
+    issuer: str = "spa-auth"
+    audience: str = "spa-auth-api"
+    header_prefixes: tuple[str, ...] = ("Bearer", "JWT")
+    max_token_bytes: int = 8192
+    refresh_cookie_name: str = "refresh_token"
+    refresh_cookie_path: str = "/api/v1/auth/"
+    refresh_cookie_samesite: Literal["Strict", "Lax", "None"] = "Strict"
+    # "auto": Secure, except on plain-HTTP requests to a loopback host (local development).
+    refresh_cookie_secure: bool | str = "auto"
+    refresh_cookie_domain: str | None = None
+    # Rows per refresh would make storage grow without bound; refreshes go to the logger only.
+    audit_refresh_events: bool = False
+    audit_retention: timedelta = timedelta(days=90)
+    # Written at most this often on the hot path, so authenticated reads stay read-only.
+    last_used_resolution: timedelta = timedelta(seconds=60)
+    # Session cache: 0 disables it; revocation writes through, so this bounds nothing unsafe.
+    session_cache_seconds: int = 0
+    session_cache_alias: str = "default"
+    login_failures_per_account: int = 5
+    login_failure_window: timedelta = timedelta(minutes=15)
+    login_attempts_per_ip: int = 30
+    login_ip_window: timedelta = timedelta(minutes=10)
+    refresh_attempts_per_ip: int = 120
+    refresh_ip_window: timedelta = timedelta(minutes=1)
+    throttle_cache_alias: str = "default"
+    trusted_proxies: tuple[str, ...] = ()
+    trusted_proxy_count: int = 0
+
+
+_FIELD_NAMES = frozenset(f.name for f in fields(AuthSettings))
+
+
+def get_settings() -> AuthSettings:
+    """Build the settings from ``settings.SPA_AUTH`` on every call (cheap, never stale)."""
+    overrides: dict[str, Any] = {
+        key.lower(): value for key, value in getattr(settings, "SPA_AUTH", {}).items()
+    }
+    unknown = set(overrides) - _FIELD_NAMES
+    if unknown:
+        raise ValueError(f"Unknown SPA_AUTH settings: {', '.join(sorted(unknown))}")
+    for key, value in overrides.items():
+        if isinstance(getattr(AuthSettings, key, None), timedelta) and isinstance(
+            value, (int, float)
+        ):
+            overrides[key] = timedelta(seconds=value)
+    return AuthSettings(**overrides)

@@ -1,0 +1,85 @@
+"""Domain errors and the one table that maps them to HTTP.
+
+Codec, store and services raise these; only the DRF edge (views, authentication,
+the exception handler) turns them into responses. Public messages stay generic:
+the specific reason goes to the ``spa_auth`` logger and the audit log.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class AuthError(Exception):
+    """Base of every domain error of the auth app."""
+
+    code = "authentication_failed"
+
+
+class InvalidCredentialsError(AuthError):
+    code = "invalid_credentials"
+
+
+class TokenInvalidError(AuthError):
+    code = "token_invalid"
+
+
+class TokenExpiredError(TokenInvalidError):
+    code = "token_expired"
+
+
+class SessionRevokedError(AuthError):
+    code = "session_revoked"
+
+
+class RefreshInvalidError(AuthError):
+    code = "refresh_invalid"
+
+
+class RefreshMissingError(RefreshInvalidError):
+    code = "refresh_missing"
+
+
+class RefreshReusedError(RefreshInvalidError):
+    code = "refresh_reused"
+
+
+class SessionExpiredError(RefreshInvalidError):
+    code = "session_expired"
+
+
+class ThrottledError(AuthError):
+    code = "throttled"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+class Public(NamedTuple):
+    status: int
+    code: str
+    detail: str
+
+
+_TABLE: dict[type[AuthError], Public] = {
+    InvalidCredentialsError: Public(
+        401, "invalid_credentials", "Unable to log in with the provided credentials."
+    ),
+    TokenExpiredError: Public(401, "token_expired", "The access token has expired."),
+    TokenInvalidError: Public(401, "token_invalid", "The access token is not valid."),
+    SessionRevokedError: Public(401, "session_revoked", "This session has ended."),
+    RefreshMissingError: Public(401, "refresh_missing", "No refresh token was sent."),
+    RefreshReusedError: Public(401, "refresh_reused", "This session has ended."),
+    SessionExpiredError: Public(401, "session_expired", "This session has expired."),
+    RefreshInvalidError: Public(401, "refresh_invalid", "The refresh token is not valid."),
+    ThrottledError: Public(429, "throttled", "Too many attempts. Try again later."),
+}
+
+
+def to_public(error: AuthError) -> Public:
+    """The status, code and message a client may see for ``error``."""
+    for cls in type(error).__mro__:
+        if cls in _TABLE:
+            return _TABLE[cls]  # type: ignore[index]
+    return Public(401, "authentication_failed", "Authentication failed.")

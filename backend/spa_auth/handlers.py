@@ -1,0 +1,61 @@
+"""DRF's exception handler: every error is JSON ``{detail, code}``, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import AuthError, ThrottledError, to_public
+
+logger = logging.getLogger("spa_auth")
+
+
+def _first_code(codes: Any) -> str:
+    while isinstance(codes, (list, dict)) and codes:
+        codes = codes[0] if isinstance(codes, list) else next(iter(codes.values()))
+    return str(codes) if isinstance(codes, str) else "invalid"
+
+
+def _auth_error_response(error: AuthError) -> Response:
+    public = to_public(error)
+    response = Response({"detail": public.detail, "code": public.code}, status=public.status)
+    if isinstance(error, ThrottledError):
+        response["Retry-After"] = str(error.retry_after)
+    elif public.status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, AuthError):
+        return _auth_error_response(exc)
+    if isinstance(exc, DatabaseError):
+        logger.error("database unavailable: %s", exc)
+        return Response(
+            {"detail": "The service is temporarily unavailable.", "code": "service_unavailable"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response: Response | None = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "detail": "Some fields are not valid.",
+            "code": _first_code(exc.get_codes()) if isinstance(exc.detail, list) else "invalid",
+            "errors": exc.detail,
+        }
+    else:
+        response.data = {"detail": str(exc.detail), "code": _first_code(exc.get_codes())}
+    return response

@@ -1,0 +1,67 @@
+"""Sessions (one per login, the refresh-token family) and audit events.
+
+No queries here: every query lives in ``store.py``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Session(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="auth_sessions"
+    )
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField()
+    idle_expires_at = models.DateTimeField()
+    absolute_expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoke_reason = models.CharField(max_length=32, blank=True)
+    # Generation of the newest refresh token; the previous one stays valid for the grace window.
+    generation = models.PositiveBigIntegerField(default=0)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    # Changes whenever the user's password hash changes: a new password ends the session
+    # wherever it was set (API, admin, shell), at no extra query on the hot path.
+    password_fingerprint = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "revoked_at"], name="spa_auth_session_user_live")]
+
+    def __str__(self) -> str:
+        return f"session {self.id} of user {self.user_id}"
+
+
+class AuditEvent(models.Model):
+    class Kind(models.TextChoices):
+        LOGIN = "login"
+        LOGIN_FAILED = "login_failed"
+        REFRESH = "refresh"
+        REFRESH_REUSED = "refresh_reused"
+        LOGOUT = "logout"
+        LOGOUT_ALL = "logout_all"
+        REVOKE = "revoke"
+        PASSWORD_CHANGE = "password_change"
+
+    created_at = models.DateTimeField(db_index=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    session_id = models.UUIDField(null=True, blank=True)
+    username = models.CharField(max_length=150, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,289 @@
+"""Login, refresh, logout and revocation: the session policy, with no HTTP in it.
+
+Raises domain errors from ``errors``; never builds a response. Every query goes
+through ``store``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import authenticate, user_logged_in
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare
+
+from . import clock, codec, keys, store
+from .conf import AuthSettings, get_settings
+from .errors import (
+    InvalidCredentialsError,
+    RefreshInvalidError,
+    RefreshReusedError,
+    SessionExpiredError,
+    SessionRevokedError,
+)
+from .models import AuditEvent, Session
+
+logger = logging.getLogger("spa_auth")
+Kind = AuditEvent.Kind
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who is calling, for the session record and the audit log."""
+
+    ip: str | None = None
+    user_agent: str = ""
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    refresh_expires_at: datetime
+    session: Session
+    user: Any
+
+
+def _issue(session: Session, generation: int, *, now: datetime, conf: AuthSettings) -> IssuedTokens:
+    access, _ = codec.encode_access_token(
+        user_id=str(session.user_id),
+        session_id=str(session.pk),
+        now=now,
+        key=keys.access_keys(conf)[0],
+        conf=conf,
+    )
+    return IssuedTokens(
+        access_token=access,
+        expires_in=int(conf.access_token_lifetime.total_seconds()),
+        refresh_token=keys.make_refresh_token(session.pk, generation),
+        refresh_expires_at=session_expires_at(session),
+        session=session,
+        user=session.user,
+    )
+
+
+def session_expires_at(session: Session) -> datetime:
+    return min(session.idle_expires_at, session.absolute_expires_at)
+
+
+def is_session_live(session: Session, now: datetime) -> bool:
+    """Not revoked, not expired, and its user still active with the same password."""
+    user = session.user
+    return (
+        session.revoked_at is None
+        and session_expires_at(session) > now
+        and getattr(user, "is_active", True)
+        and constant_time_compare(
+            session.password_fingerprint, store.password_fingerprint(user.password)
+        )
+    )
+
+
+def login(request: HttpRequest, username: str, password: str, client: Client) -> IssuedTokens:
+    """Check the credentials and open a session; one generic error for every failure.
+
+    Django's ModelBackend hashes the password for unknown users too and refuses
+    inactive users only after hashing, so all three failures cost the same.
+    """
+    conf = get_settings()
+    now = clock.now()
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        store.record_event(
+            Kind.LOGIN_FAILED,
+            now=now,
+            username=username,
+            ip=client.ip,
+            user_agent=client.user_agent,
+        )
+        raise InvalidCredentialsError(f"login failed for {username!r}")
+    session = store.create_session(
+        user, now=now, conf=conf, user_agent=client.user_agent, ip=client.ip
+    )
+    store.record_event(
+        Kind.LOGIN,
+        now=now,
+        user=user,
+        session_id=session.pk,
+        username=username,
+        ip=client.ip,
+        user_agent=client.user_agent,
+    )
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
+    return _issue(session, session.generation, now=now, conf=conf)
+
+
+def refresh(token: str, client: Client) -> IssuedTokens:
+    """Rotate the refresh token (RFC 9700 §4.14.2), with a grace window for races."""
+    conf = get_settings()
+    now = clock.now()
+    session_id, generation = keys.parse_refresh_token(token)
+    for _ in range(2):
+        session = store.get_session(session_id)
+        if session is None:
+            raise RefreshInvalidError("unknown session")
+        _require_live(session, now)
+        if generation == session.generation:
+            if store.rotate_session(session_id, generation, now=now, conf=conf):
+                session.generation += 1
+                session.idle_expires_at = now + conf.refresh_idle_lifetime
+                _record_refresh(session, client, now, conf)
+                return _issue(session, session.generation, now=now, conf=conf)
+            continue  # a concurrent refresh won the swap: look again
+        if generation == session.generation - 1 and _within_grace(session, now, conf):
+            # Two tabs or a retried request: hand out the same newest token again.
+            return _issue(session, session.generation, now=now, conf=conf)
+        if generation < session.generation:
+            _revoke_for_reuse(session, generation, client, now)
+        raise RefreshInvalidError("generation from the future")
+    raise RefreshInvalidError("session changed twice during one refresh")
+
+
+def _within_grace(session: Session, now: datetime, conf: AuthSettings) -> bool:
+    return session.rotated_at is not None and now - session.rotated_at <= conf.refresh_grace
+
+
+def _require_live(session: Session, now: datetime) -> None:
+    if session.revoked_at is not None:
+        raise SessionRevokedError(f"session {session.pk} revoked ({session.revoke_reason})")
+    if session_expires_at(session) <= now:
+        raise SessionExpiredError(f"session {session.pk} expired")
+    if not is_session_live(session, now):
+        store.revoke_session(session.pk, reason="user_changed", now=now)
+        raise SessionRevokedError(f"user of session {session.pk} deactivated or password changed")
+
+
+def _record_refresh(session: Session, client: Client, now: datetime, conf: AuthSettings) -> None:
+    logger.info("refresh session=%s generation=%s", session.pk, session.generation)
+    if conf.audit_refresh_events:
+        store.record_event(
+            Kind.REFRESH,
+            now=now,
+            user=session.user,
+            session_id=session.pk,
+            ip=client.ip,
+            user_agent=client.user_agent,
+        )
+
+
+def _revoke_for_reuse(session: Session, generation: int, client: Client, now: datetime) -> None:
+    store.revoke_session(session.pk, reason="refresh_reused", now=now)
+    logger.warning(
+        "refresh token reuse: session=%s presented generation %s, current %s; session revoked",
+        session.pk,
+        generation,
+        session.generation,
+    )
+    store.record_event(
+        Kind.REFRESH_REUSED,
+        now=now,
+        user=session.user,
+        session_id=session.pk,
+        ip=client.ip,
+        user_agent=client.user_agent,
+        detail=f"generation {generation} presented, current {session.generation}",
+    )
+    raise RefreshReusedError(f"session {session.pk} revoked for reuse")
+
+
+def authenticate_access_token(token: str) -> tuple[Any, codec.AccessClaims]:
+    """The hot path: verify the JWT, then one indexed query for session and user."""
+    conf = get_settings()
+    now = clock.now()
+    claims = codec.decode_access_token(token, keys=keys.access_keys(conf), now=now, conf=conf)
+    session = store.get_session(claims["sid"])
+    if (
+        session is None
+        or str(session.user_id) != claims["sub"]
+        or not is_session_live(session, now)
+    ):
+        raise SessionRevokedError(f"session {claims['sid']} is not live")
+    return session.user, claims
+
+
+def session_id_of_refresh_token(token: str) -> uuid.UUID:
+    return keys.parse_refresh_token(token)[0]
+
+
+def logout(session_id: uuid.UUID | str, client: Client, *, user: Any = None) -> None:
+    """End one session; idempotent."""
+    now = clock.now()
+    if store.revoke_session(session_id, reason="logout", now=now):
+        store.record_event(
+            Kind.LOGOUT,
+            now=now,
+            user=user,
+            session_id=session_id,
+            ip=client.ip,
+            user_agent=client.user_agent,
+        )
+
+
+def logout_all(user: Any, client: Client) -> int:
+    now = clock.now()
+    revoked = store.revoke_user_sessions(user.pk, reason="logout_all", now=now)
+    store.record_event(
+        Kind.LOGOUT_ALL,
+        now=now,
+        user=user,
+        ip=client.ip,
+        user_agent=client.user_agent,
+        detail=f"{len(revoked)} sessions",
+    )
+    return len(revoked)
+
+
+def revoke_user_session(user: Any, session_id: uuid.UUID | str, client: Client) -> bool:
+    """Revoke one of the user's own live sessions; False if there is no such session."""
+    now = clock.now()
+    owned = store.live_sessions(user.pk, now=now).filter(pk=session_id).exists()
+    if not owned or not store.revoke_session(session_id, reason="revoked", now=now):
+        return False
+    store.record_event(
+        Kind.REVOKE,
+        now=now,
+        user=user,
+        session_id=session_id,
+        ip=client.ip,
+        user_agent=client.user_agent,
+    )
+    return True
+
+
+def revoke_all_for_user(user: Any, *, reason: str = "admin") -> int:
+    now = clock.now()
+    revoked = store.revoke_user_sessions(user.pk, reason=reason, now=now)
+    for session_id in revoked:
+        store.record_event(Kind.REVOKE, now=now, user=user, session_id=session_id, detail=reason)
+    return len(revoked)
+
+
+def change_password(
+    user: Any, new_password: str, *, keep_session: str | None, client: Client
+) -> int:
+    """Set the password, end every other session, keep the current one signed in."""
+    now = clock.now()
+    user.set_password(new_password)
+    with transaction.atomic():
+        user.save(update_fields=["password"])
+        if keep_session is not None:
+            store.update_password_fingerprint(keep_session, user.password)
+        revoked = store.revoke_user_sessions(
+            user.pk, reason="password_change", now=now, keep=keep_session
+        )
+    store.record_event(
+        Kind.PASSWORD_CHANGE,
+        now=now,
+        user=user,
+        session_id=keep_session,
+        ip=client.ip,
+        user_agent=client.user_agent,
+        detail=f"{len(revoked)} other sessions ended",
+    )
+    return len(revoked)

@@ -1,0 +1,151 @@
+"""Every database query of the auth app.
+
+Imports models and settings only; no policy lives here beyond what a query must say
+atomically (the rotation compare-and-swap).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.db.models import F, Q, QuerySet
+
+from .conf import AuthSettings
+from .models import AuditEvent, Session
+
+
+def password_fingerprint(password_hash: str) -> str:
+    """A digest of the stored password hash, to notice that it changed."""
+    return hashlib.sha256(f"spa_auth:{password_hash}".encode()).hexdigest()
+
+
+def create_session(
+    user: Any, *, now: datetime, conf: AuthSettings, user_agent: str, ip: str | None
+) -> Session:
+    absolute = now + conf.refresh_absolute_lifetime
+    return Session.objects.create(
+        user=user,
+        created_at=now,
+        last_used_at=now,
+        idle_expires_at=min(now + conf.refresh_idle_lifetime, absolute),
+        absolute_expires_at=absolute,
+        password_fingerprint=password_fingerprint(user.password),
+        user_agent=user_agent[:512],
+        ip=ip,
+    )
+
+
+def get_session(session_id: uuid.UUID | str) -> Session | None:
+    """The session with its user, in one indexed query (primary key + join)."""
+    return Session.objects.select_related("user").filter(pk=session_id).first()
+
+
+def rotate_session(
+    session_id: uuid.UUID, generation: int, *, now: datetime, conf: AuthSettings
+) -> bool:
+    """Atomically advance the generation from ``generation``; True if this call did it.
+
+    One UPDATE with the expected generation in its WHERE clause: of two concurrent
+    refreshes with the same token exactly one matches, on SQLite and PostgreSQL alike.
+    """
+    updated = Session.objects.filter(
+        pk=session_id,
+        generation=generation,
+        revoked_at__isnull=True,
+        idle_expires_at__gt=now,
+        absolute_expires_at__gt=now,
+    ).update(
+        generation=F("generation") + 1,
+        rotated_at=now,
+        last_used_at=now,
+        idle_expires_at=now + conf.refresh_idle_lifetime,
+    )
+    return updated == 1
+
+
+def revoke_session(session_id: uuid.UUID | str, *, reason: str, now: datetime) -> bool:
+    """Revoke one live session; False if it was already revoked or does not exist."""
+    return bool(
+        Session.objects.filter(pk=session_id, revoked_at__isnull=True).update(
+            revoked_at=now, revoke_reason=reason
+        )
+    )
+
+
+def revoke_user_sessions(
+    user_id: Any, *, reason: str, now: datetime, keep: uuid.UUID | str | None = None
+) -> list[uuid.UUID]:
+    """Revoke every live session of a user except ``keep``; return the revoked ids."""
+    live = Session.objects.filter(user_id=user_id, revoked_at__isnull=True)
+    if keep is not None:
+        live = live.exclude(pk=keep)
+    ids = list(live.values_list("pk", flat=True))
+    if ids:
+        Session.objects.filter(pk__in=ids, revoked_at__isnull=True).update(
+            revoked_at=now, revoke_reason=reason
+        )
+    return ids
+
+
+def update_password_fingerprint(session_id: uuid.UUID | str, password_hash: str) -> None:
+    Session.objects.filter(pk=session_id).update(
+        password_fingerprint=password_fingerprint(password_hash)
+    )
+
+
+def live_sessions(user_id: Any, *, now: datetime) -> QuerySet[Session]:
+    return Session.objects.filter(
+        user_id=user_id,
+        revoked_at__isnull=True,
+        idle_expires_at__gt=now,
+        absolute_expires_at__gt=now,
+    ).order_by("-last_used_at")
+
+
+def record_event(
+    kind: str,
+    *,
+    now: datetime,
+    user: Any = None,
+    session_id: uuid.UUID | str | None = None,
+    username: str = "",
+    ip: str | None = None,
+    user_agent: str = "",
+    detail: str = "",
+) -> None:
+    AuditEvent.objects.create(
+        created_at=now,
+        kind=kind,
+        user=user,
+        session_id=session_id,
+        username=username[:150],
+        ip=ip,
+        user_agent=user_agent[:512],
+        detail=detail[:200],
+    )
+
+
+def _delete_in_batches(queryset: QuerySet[Any], batch_size: int) -> int:
+    """Delete by primary-key batches so that no statement holds locks for long."""
+    total = 0
+    while True:
+        ids = list(queryset.values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return total
+        deleted, _ = queryset.model.objects.filter(pk__in=ids).delete()
+        total += deleted
+
+
+def prune_sessions(*, now: datetime, batch_size: int) -> int:
+    """Delete sessions that are revoked or expired."""
+    dead = Session.objects.filter(
+        Q(revoked_at__isnull=False) | Q(idle_expires_at__lte=now) | Q(absolute_expires_at__lte=now)
+    )
+    return _delete_in_batches(dead, batch_size)
+
+
+def prune_events(*, before: datetime, batch_size: int) -> int:
+    return _delete_in_batches(AuditEvent.objects.filter(created_at__lt=before), batch_size)

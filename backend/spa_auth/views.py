@@ -1,0 +1,269 @@
+"""The auth endpoints: thin HTTP edges over ``services``.
+
+Each view checks the request, calls one service, and shapes the response and cookies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.middleware.csrf import get_token, rotate_token
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.debug import sensitive_post_parameters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, permissions, status
+from rest_framework.authentication import CSRFCheck
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import clock, cookies, network, services, throttling
+from .conf import get_settings
+from .errors import AuthError, InvalidCredentialsError, RefreshMissingError
+from .serializers import (
+    LoginResponseSerializer,
+    LoginSerializer,
+    PasswordChangeSerializer,
+    RefreshResponseSerializer,
+    RefreshSerializer,
+    SessionSerializer,
+    UserSerializer,
+    VerifySerializer,
+)
+
+NO_CONTENT = OpenApiResponse(description="Done.")
+ERROR = OpenApiResponse(description="JSON `{detail, code}`.")
+
+
+def client_of(request: Request) -> services.Client:
+    return services.Client(
+        ip=network.client_ip(request, get_settings()), user_agent=network.user_agent(request)
+    )
+
+
+def enforce_csrf(request: Request) -> None:
+    """Django's CSRF check (token and Origin) plus Fetch Metadata, for cookie-borne calls."""
+    if request.META.get("HTTP_SEC_FETCH_SITE") == "cross-site":
+        raise exceptions.PermissionDenied("Cross-site request refused.", code="csrf_failed")
+    check = CSRFCheck(lambda _request: None)  # type: ignore[arg-type,return-value]
+    check.process_request(request._request)
+    reason = check.process_view(request._request, None, (), {})  # type: ignore[arg-type]
+    if reason:
+        raise exceptions.PermissionDenied(f"CSRF Failed: {reason}", code="csrf_failed")
+
+
+def current_session_id(request: Request) -> str | None:
+    claims = request.auth
+    return claims.get("sid") if isinstance(claims, dict) else None
+
+
+def _token_response(
+    request: Request, issued: services.IssuedTokens, body: dict[str, Any], *, set_cookie: bool
+) -> Response:
+    response = Response(body)
+    if set_cookie:
+        cookies.set_refresh_cookie(
+            response,
+            request,
+            issued.refresh_token,
+            expires_at=issued.refresh_expires_at,
+            now=clock.now(),
+            conf=get_settings(),
+        )
+    return response
+
+
+class _PublicAuthView(APIView):
+    """Open to anyone; must not fall back to session authentication (and its CSRF rules)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [permissions.AllowAny]
+
+
+@method_decorator([never_cache, sensitive_post_parameters("password")], name="dispatch")
+class ObtainTokenView(_PublicAuthView):
+    # JSON only: a cross-site HTML form cannot send it without a CORS preflight.
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: LoginResponseSerializer, 400: ERROR, 401: ERROR, 415: ERROR, 429: ERROR},
+        summary="Log in: access token in the body, refresh token in an httpOnly cookie.",
+    )
+    def post(self, request: Request) -> Response:
+        conf = get_settings()
+        form = LoginSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        username, password = form.validated_data["username"], form.validated_data["password"]
+        client = client_of(request)
+        throttling.check_login(username, client.ip, conf)
+        try:
+            issued = services.login(request._request, username, password, client)
+        except InvalidCredentialsError:
+            throttling.record_login_failure(username, conf)
+            raise
+        throttling.clear_login_failures(username, conf)
+        # A new login gets a new CSRF token (login CSRF, as django.contrib.auth.login does).
+        rotate_token(request._request)
+        get_token(request._request)
+        body = {
+            "token": issued.access_token,
+            "token_type": "Bearer",
+            "expires_in": issued.expires_in,
+            "user": UserSerializer(issued.user).data,
+        }
+        return _token_response(request, issued, body, set_cookie=True)
+
+
+@method_decorator(never_cache, name="dispatch")
+class RefreshTokenView(_PublicAuthView):
+    @extend_schema(
+        request=RefreshSerializer,
+        responses={200: RefreshResponseSerializer, 401: ERROR, 403: ERROR, 429: ERROR},
+        summary="Rotate the refresh token (cookie + X-CSRFToken, or `refresh` in the body).",
+    )
+    def post(self, request: Request) -> Response:
+        conf = get_settings()
+        form = RefreshSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        from_body = form.validated_data.get("refresh")
+        token = from_body or cookies.read_refresh_cookie(request, conf)
+        if not from_body and token:
+            enforce_csrf(request)
+        client = client_of(request)
+        throttling.check_refresh(client.ip, conf)
+        try:
+            if not token:
+                raise RefreshMissingError("no refresh token")
+            issued = services.refresh(token, client)
+        except AuthError as error:
+            response = self.handle_exception(error)
+            if not from_body:
+                cookies.clear_refresh_cookie(response, request, conf)
+            return response
+        body: dict[str, Any] = {
+            "token": issued.access_token,
+            "token_type": "Bearer",
+            "expires_in": issued.expires_in,
+        }
+        if from_body:
+            body["refresh"] = issued.refresh_token
+        return _token_response(request, issued, body, set_cookie=not from_body)
+
+
+@method_decorator(never_cache, name="dispatch")
+class VerifyTokenView(_PublicAuthView):
+    @extend_schema(request=VerifySerializer, responses={200: NO_CONTENT, 401: ERROR})
+    def post(self, request: Request) -> Response:
+        form = VerifySerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.authenticate_access_token(form.validated_data["token"])
+        return Response({})
+
+
+@method_decorator(never_cache, name="dispatch")
+class LogoutView(_PublicAuthView):
+    @extend_schema(request=None, responses={204: NO_CONTENT, 403: ERROR})
+    def post(self, request: Request) -> Response:
+        """End this session (refresh cookie + CSRF, or an access token). Idempotent."""
+        conf = get_settings()
+        client = client_of(request)
+        cookie = cookies.read_refresh_cookie(request, conf)
+        session_id: Any = None
+        if cookie:
+            enforce_csrf(request)
+            try:
+                session_id = services.session_id_of_refresh_token(cookie)
+            except AuthError:
+                session_id = None
+        if session_id is None:
+            session_id = self._session_of_access_token(request)
+        if session_id is not None:
+            services.logout(session_id, client)
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        cookies.clear_refresh_cookie(response, request, conf)
+        return response
+
+    def _session_of_access_token(self, request: Request) -> Any:
+        from .authentication import JWTSessionAuthentication
+
+        try:
+            result = JWTSessionAuthentication().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            return None  # already ended or never valid: logging out again is a no-op
+        return result[1]["sid"] if result else None
+
+
+@method_decorator(never_cache, name="dispatch")
+class LogoutAllView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: NO_CONTENT, 401: ERROR})
+    def post(self, request: Request) -> Response:
+        services.logout_all(request.user, client_of(request))
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        cookies.clear_refresh_cookie(response, request, get_settings())
+        return response
+
+
+class SessionListView(generics.ListAPIView):
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = SessionSerializer
+
+    def get_queryset(self) -> Any:
+        from . import store
+
+        return store.live_sessions(self.request.user.pk, now=clock.now())
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {
+            **super().get_serializer_context(),
+            "current_session_id": current_session_id(self.request),
+        }
+
+
+class SessionDetailView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={204: NO_CONTENT, 401: ERROR, 404: ERROR})
+    def delete(self, request: Request, session_id: Any) -> Response:
+        if not services.revoke_user_session(request.user, session_id, client_of(request)):
+            raise exceptions.NotFound()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@method_decorator([never_cache, sensitive_post_parameters()], name="dispatch")
+class PasswordChangeView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=PasswordChangeSerializer,
+        responses={204: NO_CONTENT, 400: ERROR, 401: ERROR, 429: ERROR},
+    )
+    def post(self, request: Request) -> Response:
+        conf = get_settings()
+        throttling.check_password_change(request.user.pk, conf)
+        form = PasswordChangeSerializer(data=request.data, context={"user": request.user})
+        if not form.is_valid():
+            if "old_password" in form.errors:
+                throttling.record_password_failure(request.user.pk, conf)
+            raise exceptions.ValidationError(form.errors)
+        services.change_password(
+            request.user,
+            form.validated_data["new_password"],
+            keep_session=current_session_id(request),
+            client=client_of(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@method_decorator([never_cache, ensure_csrf_cookie], name="dispatch")
+class CsrfView(_PublicAuthView):
+    @extend_schema(request=None, responses={204: NO_CONTENT})
+    def get(self, request: Request) -> Response:
+        """Set the CSRF cookie the SPA echoes in ``X-CSRFToken``."""
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -45,10 +45,10 @@ class AuthSettings:
     session_cache_alias: str = "default"
     login_failures_per_account: int = 5
     login_failure_window: timedelta = timedelta(minutes=15)
-    login_attempts_per_ip: int = 30
+    login_failures_per_ip: int = 30
     login_ip_window: timedelta = timedelta(minutes=10)
-    refresh_attempts_per_ip: int = 120
-    refresh_ip_window: timedelta = timedelta(minutes=1)
+    refresh_failures_per_ip: int = 30
+    refresh_ip_window: timedelta = timedelta(minutes=5)
     throttle_cache_alias: str = "default"
     trusted_proxies: tuple[str, ...] = ()
     trusted_proxy_count: int = 0

@@ -1,15 +1,18 @@
-"""Rate limits for login, refresh and password change, counted in the shared cache.
+"""Rate limits on failures: login per account and per address, refresh, verify, password.
 
-Counters live in Django's cache (the database cache on one machine, Redis on many),
-so every worker and instance agrees. Checks run before any password is hashed.
-Fixed windows: ``add`` then ``incr`` is atomic on every shared backend.
+Counters live in Django's cache (the database cache on one machine, Redis on many), so
+every worker and instance agrees. Each check runs before any password is hashed or
+token verified, and costs one cache read; only failures write. Fixed windows keyed by
+the window's index, so a counter never needs resetting and expires by itself.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.core.cache import caches
 
@@ -21,84 +24,111 @@ _PREFIX = "spa_auth:throttle"
 _MAX_LOCK = timedelta(hours=24)
 
 
-def _cache(conf: AuthSettings):  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class Limit:
+    """At most ``count`` failures per ``window`` for one key of one kind.
+
+    With ``backoff``, reaching the limit locks the key for ``window``, doubling with each
+    further failure; the count survives window boundaries until a whole window is quiet.
+    """
+
+    kind: str
+    count: int
+    window: timedelta
+    backoff: bool = False
+
+
+def login_account_limit(conf: AuthSettings) -> Limit:
+    return Limit(
+        "login-account", conf.login_failures_per_account, conf.login_failure_window, backoff=True
+    )
+
+
+def login_ip_limit(conf: AuthSettings) -> Limit:
+    return Limit("login-ip", conf.login_failures_per_ip, conf.login_ip_window)
+
+
+def refresh_ip_limit(conf: AuthSettings) -> Limit:
+    return Limit("refresh-ip", conf.refresh_failures_per_ip, conf.refresh_ip_window)
+
+
+def password_limit(conf: AuthSettings) -> Limit:
+    return Limit("password-user", conf.login_failures_per_account, conf.login_failure_window)
+
+
+def account_key(username: str) -> str:
+    # Hashed and folded: usernames are user input of any length, case and alphabet.
+    return hashlib.sha256(username.strip().casefold().encode()).hexdigest()
+
+
+def _cache(conf: AuthSettings) -> Any:
     return caches[conf.throttle_cache_alias]
 
 
 def _window(window: timedelta) -> tuple[int, int]:
-    """The current window's index and the seconds left in it."""
+    """The current window's index and the whole seconds left in it."""
     seconds = max(1, int(window.total_seconds()))
     now = clock.now().timestamp()
     index = int(now // seconds)
     return index, max(1, math.ceil((index + 1) * seconds - now))
 
 
-def _account_key(username: str) -> str:
-    # Hashed: usernames are user input of any length and alphabet.
-    return hashlib.sha256(username.strip().lower().encode()).hexdigest()
+def _counter_key(limit: Limit, key: str) -> tuple[str, int]:
+    """The counter's cache key and how long it must live."""
+    if limit.backoff:
+        return f"{_PREFIX}:{limit.kind}:{key}", int(limit.window.total_seconds())
+    index, left = _window(limit.window)
+    return f"{_PREFIX}:{limit.kind}:{key}:{index}", left
 
 
-def _count(key: str, window: timedelta, conf: AuthSettings) -> tuple[int, int]:
-    index, left = _window(window)
-    full_key = f"{key}:{index}"
-    cache = _cache(conf)
-    cache.add(full_key, 0, left + 1)
-    try:
-        return cache.incr(full_key), left
-    except ValueError:  # expired between add and incr
-        cache.set(full_key, 1, left + 1)
-        return 1, left
+def _lock_key(limit: Limit, key: str) -> str:
+    return f"{_PREFIX}:{limit.kind}:{key}:lock"
 
 
-def _peek(key: str, window: timedelta, conf: AuthSettings) -> tuple[int, int]:
-    index, left = _window(window)
-    return int(_cache(conf).get(f"{key}:{index}", 0)), left
-
-
-def check_login(username: str, ip: str | None, conf: AuthSettings) -> None:
-    """Count this attempt against the client's address; refuse if it or the account is locked."""
-    locked_until = _cache(conf).get(f"{_PREFIX}:lock:{_account_key(username)}")
+def check(conf: AuthSettings, *checks: tuple[Limit, str | None]) -> None:
+    """Raise ``ThrottledError`` if any (limit, key) is over its limit or locked; one read."""
+    wanted: dict[str, tuple[Limit, int]] = {}
+    for limit, key in checks:
+        if key is None:
+            continue
+        if not limit.backoff:  # a back-off limit is enforced by its lock alone
+            counter, left = _counter_key(limit, key)
+            wanted[counter] = (limit, left)
+        wanted[_lock_key(limit, key)] = (limit, 0)
+    found = _cache(conf).get_many(list(wanted))
     now = clock.now().timestamp()
-    if locked_until and locked_until > now:
-        raise ThrottledError(max(1, math.ceil(locked_until - now)))
-    if ip:
-        attempts, left = _count(f"{_PREFIX}:login-ip:{ip}", conf.login_ip_window, conf)
-        if attempts > conf.login_attempts_per_ip:
-            raise ThrottledError(left)
+    waits = []
+    for name, value in found.items():
+        limit, left = wanted[name]
+        if name.endswith(":lock") and value > now:
+            waits.append(math.ceil(value - now))
+        elif not name.endswith(":lock") and value >= limit.count:
+            waits.append(left)
+    if waits:
+        raise ThrottledError(max(1, max(waits)))
 
 
-def record_login_failure(username: str, conf: AuthSettings) -> None:
-    """Count a failure; from the limit on, lock the account with a doubling back-off."""
-    account = _account_key(username)
-    failures, _ = _count(f"{_PREFIX}:login-fail:{account}", conf.login_failure_window, conf)
-    if failures >= conf.login_failures_per_account:
-        excess = failures - conf.login_failures_per_account
-        lock = min(conf.login_failure_window * (2 ** min(excess, 16)), _MAX_LOCK)
+def record_failure(conf: AuthSettings, limit: Limit, key: str | None) -> None:
+    """Count one failure; past a back-off limit, lock the key for a doubling time."""
+    if key is None:
+        return
+    counter, left = _counter_key(limit, key)
+    cache = _cache(conf)
+    cache.add(counter, 0, left + 1)
+    try:
+        failures = cache.incr(counter)
+    except ValueError:  # the counter expired between add and incr
+        cache.set(counter, 1, left + 1)
+        failures = 1
+    if limit.backoff and failures >= limit.count:
+        excess = failures - limit.count
+        lock = min(limit.window * (2 ** min(excess, 16)), _MAX_LOCK)
         until = clock.now().timestamp() + lock.total_seconds()
-        _cache(conf).set(f"{_PREFIX}:lock:{account}", until, int(lock.total_seconds()) + 1)
+        cache.set(_lock_key(limit, key), until, int(lock.total_seconds()) + 1)
+        # Keep counting through the lock and one quiet window after it.
+        cache.touch(counter, int((lock + limit.window).total_seconds()))
 
 
-def clear_login_failures(username: str, conf: AuthSettings) -> None:
-    index, _ = _window(conf.login_failure_window)
-    account = _account_key(username)
-    _cache(conf).delete_many(
-        [f"{_PREFIX}:login-fail:{account}:{index}", f"{_PREFIX}:lock:{account}"]
-    )
-
-
-def check_refresh(ip: str | None, conf: AuthSettings) -> None:
-    if ip:
-        attempts, left = _count(f"{_PREFIX}:refresh-ip:{ip}", conf.refresh_ip_window, conf)
-        if attempts > conf.refresh_attempts_per_ip:
-            raise ThrottledError(left)
-
-
-def check_password_change(user_id: object, conf: AuthSettings) -> None:
-    """Password changes verify the old password: limit them like login failures."""
-    failures, left = _peek(f"{_PREFIX}:password-fail:{user_id}", conf.login_failure_window, conf)
-    if failures >= conf.login_failures_per_account:
-        raise ThrottledError(left)
-
-
-def record_password_failure(user_id: object, conf: AuthSettings) -> None:
-    _count(f"{_PREFIX}:password-fail:{user_id}", conf.login_failure_window, conf)
+def clear(conf: AuthSettings, limit: Limit, key: str) -> None:
+    counter, _ = _counter_key(limit, key)
+    _cache(conf).delete_many([counter, _lock_key(limit, key)])

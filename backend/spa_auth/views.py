@@ -99,13 +99,19 @@ class ObtainTokenView(_PublicAuthView):
         form.is_valid(raise_exception=True)
         username, password = form.validated_data["username"], form.validated_data["password"]
         client = client_of(request)
-        throttling.check_login(username, client.ip, conf)
+        account, per_account = (
+            throttling.account_key(username),
+            throttling.login_account_limit(conf),
+        )
+        per_ip = throttling.login_ip_limit(conf)
+        throttling.check(conf, (per_account, account), (per_ip, client.ip))
         try:
             issued = services.login(request._request, username, password, client)
         except InvalidCredentialsError:
-            throttling.record_login_failure(username, conf)
+            throttling.record_failure(conf, per_account, account)
+            throttling.record_failure(conf, per_ip, client.ip)
             raise
-        throttling.clear_login_failures(username, conf)
+        throttling.clear(conf, per_account, account)
         # A new login gets a new CSRF token (login CSRF, as django.contrib.auth.login does).
         rotate_token(request._request)
         get_token(request._request)
@@ -134,12 +140,15 @@ class RefreshTokenView(_PublicAuthView):
         if not from_body and token:
             enforce_csrf(request)
         client = client_of(request)
-        throttling.check_refresh(client.ip, conf)
+        per_ip = throttling.refresh_ip_limit(conf)
+        throttling.check(conf, (per_ip, client.ip))
         try:
             if not token:
                 raise RefreshMissingError("no refresh token")
             issued = services.refresh(token, client)
         except AuthError as error:
+            if not isinstance(error, RefreshMissingError):
+                throttling.record_failure(conf, per_ip, client.ip)
             response = self.handle_exception(error)
             if not from_body:
                 cookies.clear_refresh_cookie(response, request, conf)
@@ -158,9 +167,16 @@ class RefreshTokenView(_PublicAuthView):
 class VerifyTokenView(_PublicAuthView):
     @extend_schema(request=VerifySerializer, responses={200: NO_CONTENT, 401: ERROR})
     def post(self, request: Request) -> Response:
+        conf = get_settings()
         form = VerifySerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        services.authenticate_access_token(form.validated_data["token"])
+        ip, per_ip = client_of(request).ip, throttling.refresh_ip_limit(conf)
+        throttling.check(conf, (per_ip, ip))
+        try:
+            services.authenticate_access_token(form.validated_data["token"])
+        except AuthError:
+            throttling.record_failure(conf, per_ip, ip)
+            raise
         return Response({})
 
 
@@ -246,11 +262,12 @@ class PasswordChangeView(APIView):
     )
     def post(self, request: Request) -> Response:
         conf = get_settings()
-        throttling.check_password_change(request.user.pk, conf)
+        per_user, user_key = throttling.password_limit(conf), str(request.user.pk)
+        throttling.check(conf, (per_user, user_key))
         form = PasswordChangeSerializer(data=request.data, context={"user": request.user})
         if not form.is_valid():
             if "old_password" in form.errors:
-                throttling.record_password_failure(request.user.pk, conf)
+                throttling.record_failure(conf, per_user, user_key)
             raise exceptions.ValidationError(form.errors)
         services.change_password(
             request.user,

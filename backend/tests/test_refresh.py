@@ -170,10 +170,9 @@ def test_the_cookie_max_age_never_outlives_the_session(browser_client, user, clo
     assert int(response.cookies["refresh_token"]["max-age"]) == 6 * 24 * 3600
 
 
-def test_a_thousand_refreshes_leave_the_same_number_of_rows(client, user, settings):
+def test_a_thousand_refreshes_leave_the_same_number_of_rows(client, user):
     from django.db import connection
 
-    settings.SPA_AUTH = {**settings.SPA_AUTH, "REFRESH_ATTEMPTS_PER_IP": 10_000}
     token = body_login(client)
     tables = [m._meta.db_table for m in (Session, AuditEvent)]
 
@@ -199,11 +198,11 @@ def test_refresh_of_a_deactivated_user_revokes_the_session(client, user):
     assert Session.objects.get().revoke_reason == "user_changed"
 
 
-def test_refreshes_are_throttled_per_client_address(client, user, settings):
-    settings.SPA_AUTH = {**settings.SPA_AUTH, "REFRESH_ATTEMPTS_PER_IP": 3}
+def test_failed_refreshes_are_throttled_per_client_address(client, user, settings):
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "REFRESH_FAILURES_PER_IP": 3}
     token = body_login(client)
     for _ in range(3):
-        token = refresh_body(client, token).json()["refresh"]
+        assert refresh_body(client, token[:-2] + "AA").status_code == 401
     response = refresh_body(client, token)
     assert response.status_code == 429
     assert response.json()["code"] == "throttled"

@@ -1,0 +1,122 @@
+"""Login throttling per account and per address, counted before any password work."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.conftest import PASSWORD, login
+
+pytestmark = pytest.mark.django_db
+
+
+def attempt(client: Client, username: str, password: str = "wrong", **extra: str):
+    return client.post(
+        "/api/v1/auth/obtain_token/",
+        {"username": username, "password": password},
+        content_type="application/json",
+        **extra,
+    )
+
+
+def test_an_account_locks_after_five_failures_and_refuses_the_right_password(client, user):
+    for _ in range(5):
+        assert attempt(client, "alice").status_code == 401
+    response = attempt(client, "alice", PASSWORD)
+    assert response.status_code == 429
+    assert response.json() == {
+        "detail": "Too many attempts. Try again later.",
+        "code": "throttled",
+    }
+    assert 0 < int(response["Retry-After"]) <= 15 * 60
+
+
+def test_the_lock_ends_after_the_window_and_the_right_password_works_again(client, user, clock):
+    for _ in range(5):
+        attempt(client, "alice")
+    clock.advance(minutes=15, seconds=1)
+    assert login(client).status_code == 200
+
+
+def test_the_back_off_grows_with_each_failure_past_the_limit(client, user, clock):
+    for _ in range(5):
+        attempt(client, "alice")
+    first = int(attempt(client, "alice").headers["Retry-After"])
+    clock.advance(seconds=first + 1)
+    attempt(client, "alice")  # one more failure after the lock: a longer lock
+    second = int(attempt(client, "alice").headers["Retry-After"])
+    assert second > first
+
+
+def test_unknown_usernames_are_throttled_the_same_way(client, db):
+    for _ in range(5):
+        assert attempt(client, "ghost").status_code == 401
+    assert attempt(client, "ghost").status_code == 429
+
+
+def test_the_account_key_ignores_case_and_surrounding_space(client, user):
+    for name in ["alice", "ALICE", " Alice", "alicE ", "aLiCe"]:
+        attempt(client, name)
+    assert attempt(client, "alice", PASSWORD).status_code == 429
+
+
+def test_a_successful_login_clears_the_account_failures(client, user):
+    for _ in range(4):
+        attempt(client, "alice")
+    assert login(client).status_code == 200
+    for _ in range(4):
+        assert attempt(client, "alice").status_code == 401
+
+
+def test_an_address_is_limited_across_many_accounts(client, db, settings):
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "LOGIN_FAILURES_PER_IP": 10}
+    for n in range(10):
+        assert attempt(client, f"user-{n}").status_code == 401
+    assert attempt(client, "someone-new").status_code == 429
+
+
+def test_a_spoofed_x_forwarded_for_never_resets_the_address_limit(client, db, settings):
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "LOGIN_FAILURES_PER_IP": 10}
+    for n in range(10):
+        attempt(client, f"user-{n}", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
+    response = attempt(client, "fresh", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert response.status_code == 429
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(client, db, settings):
+    settings.SPA_AUTH = {
+        **settings.SPA_AUTH,
+        "LOGIN_FAILURES_PER_IP": 3,
+        "TRUSTED_PROXIES": ("127.0.0.1/32",),
+    }
+    for n in range(3):
+        attempt(client, f"user-{n}", HTTP_X_FORWARDED_FOR="203.0.113.1")
+    assert attempt(client, "x", HTTP_X_FORWARDED_FOR="203.0.113.1").status_code == 429
+    assert attempt(client, "y", HTTP_X_FORWARDED_FOR="203.0.113.2").status_code == 401
+
+
+def test_a_client_cannot_prepend_addresses_past_a_trusted_proxy(client, db, settings):
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "LOGIN_FAILURES_PER_IP": 3, "TRUSTED_PROXY_COUNT": 1}
+    for n in range(3):
+        # The proxy appends the real client (203.0.113.1); the client wrote the first entry.
+        attempt(client, f"user-{n}", HTTP_X_FORWARDED_FOR=f"10.9.9.{n}, 203.0.113.1")
+    assert attempt(client, "x", HTTP_X_FORWARDED_FOR="10.0.0.99, 203.0.113.1").status_code == 429
+
+
+def test_failed_password_changes_are_throttled(client, user):
+    token = login(client).json()["token"]
+    for _ in range(5):
+        response = client.post(
+            "/api/v1/auth/password/change/",
+            {"old_password": "wrong", "new_password": "a-new-long-passphrase"},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+        assert response.status_code == 400
+    response = client.post(
+        "/api/v1/auth/password/change/",
+        {"old_password": PASSWORD, "new_password": "a-new-long-passphrase"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 429

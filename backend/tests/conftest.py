@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,11 +24,13 @@ def _fast_hasher(settings: Any, request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
-    from django.core.cache import cache
+def _fresh_cache(request: pytest.FixtureRequest) -> None:
+    """Throttle counters live in the cache: every database test starts with none."""
+    if request.node.get_closest_marker("django_db") or "db" in request.fixturenames:
+        from django.core.cache import cache
 
-    cache.clear()
-    yield
+        request.getfixturevalue("db")
+        cache.clear()
 
 
 class Clock:

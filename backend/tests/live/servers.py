@@ -1,0 +1,332 @@
+"""Real servers on loopback for the live tier: the app under gunicorn, PostgreSQL, Redis.
+
+Each server runs in a temporary folder on a free port and is stopped by its owner.
+Nothing here talks to any address but 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import glob
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+
+BACKEND = Path(__file__).resolve().parents[2]
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(check: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"{what} did not come up within {timeout}s")
+
+
+# --- HTTP -------------------------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    cookies: SimpleCookie
+    body: Any
+
+    @property
+    def code(self) -> str | None:
+        return self.body.get("code") if isinstance(self.body, dict) else None
+
+
+def request(
+    base: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 15,
+) -> Reply:
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        payload = None if body is None else json.dumps(body).encode()
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        connection.request(method, path, payload, sent)
+        response = connection.getresponse()
+        raw = response.read()
+        cookies: SimpleCookie = SimpleCookie()
+        for value in response.headers.get_all("Set-Cookie") or []:
+            cookies.load(value)
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = raw.decode(errors="replace")
+        return Reply(response.status, dict(response.headers), cookies, parsed)
+    finally:
+        connection.close()
+
+
+# --- the app ----------------------------------------------------------------------
+
+
+@dataclass
+class AppServer:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    log_file: Any
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log_file.close()
+
+    def worker_pids(self) -> list[int]:
+        out = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(self.process.pid)],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        return [int(pid) for pid in out.split()]
+
+
+@dataclass
+class App:
+    """One deployment: its environment (database, cache, settings) and its servers."""
+
+    env: dict[str, str]
+    folder: Path
+    servers: list[AppServer] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, folder: Path, **env: str) -> App:
+        base = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+        base.update(
+            {
+                "VAR_DIR": str(folder / "var"),
+                "SECRET_KEY": "live-tier-" + "k" * 60,
+                "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
+                "LOG_LEVEL": "ERROR",
+                "GUNICORN_ACCESS_LOG": "",
+                "DJANGO_SETTINGS_MODULE": "config.settings",
+                **env,
+            }
+        )
+        app = cls(env=base, folder=folder)
+        app.manage("migrate", "--noinput", "-v0")
+        app.manage("createcachetable")
+        return app
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=BACKEND,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+        return result.stdout
+
+    def create_user(self, username: str, password: str, **flags: bool) -> None:
+        self.manage(
+            "shell",
+            "-c",
+            "from django.contrib.auth import get_user_model as g; "
+            f"g().objects.create_user({username!r}, password={password!r}, **{flags!r})",
+        )
+
+    def start(self, *, workers: int = 1, threads: int = 1, **env: str) -> AppServer:
+        port = free_port()
+        log = self.folder / f"gunicorn-{port}.log"
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        log_file = log.open("wb")
+        process = subprocess.Popen(
+            [
+                str(gunicorn),
+                "config.wsgi",
+                "-c",
+                "gunicorn.conf.py",
+                "--bind",
+                f"{LOOPBACK}:{port}",
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+            ],
+            cwd=BACKEND,
+            env={**self.env, **env},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        server = AppServer(f"http://{LOOPBACK}:{port}", process, log, log_file)
+        self.servers.append(server)
+        try:
+            wait_for(
+                lambda: request(server.url, "GET", "/api/v1/health/").status == 200,
+                30,
+                f"gunicorn on {port}",
+            )
+        except TimeoutError:
+            server.stop()
+            raise RuntimeError(log.read_text()[-3000:]) from None
+        return server
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+        self.servers.clear()
+
+
+# --- PostgreSQL and Redis -----------------------------------------------------------
+
+
+def postgres_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+def redis_bin() -> str | None:
+    return shutil.which("redis-server")
+
+
+def _as_postgres_user() -> list[str]:
+    """initdb refuses to run as root; run the server as Debian's postgres user then."""
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+class Postgres:
+    def __init__(self) -> None:
+        binaries = postgres_bin()
+        if binaries is None:
+            raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
+        self.bin = binaries
+        self.folder = Path(tempfile.mkdtemp(prefix="spa-auth-pg-"))
+        self.data = self.folder / "data"
+        self.port = free_port()
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres", "postgres")
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8")
+        self.start()
+        self._run("createdb", "-h", LOOPBACK, "-p", str(self.port), "-U", "postgres", "app")
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@{LOOPBACK}:{self.port}/app"
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run(
+            [*_as_postgres_user(), str(self.bin / tool), *args],
+            check=True,
+            capture_output=True,
+            cwd=self.folder,
+        )
+
+    def start(self) -> None:
+        options = (
+            f"-h {LOOPBACK} -p {self.port} -k {self.folder} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.folder / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def destroy(self) -> None:
+        try:
+            self.stop("immediate")
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class Redis:
+    def __init__(self) -> None:
+        binary = redis_bin()
+        if binary is None:
+            raise RuntimeError("Redis is not installed (apt-get install redis-server)")
+        self.binary = binary
+        self.folder = Path(tempfile.mkdtemp(prefix="spa-auth-redis-"))
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://{LOOPBACK}:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                LOOPBACK,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def ping() -> bool:
+            with socket.create_connection((LOOPBACK, self.port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+
+        wait_for(ping, 10, "redis-server")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -41,6 +41,8 @@ export function createHttp(baseURL = API_BASE_URL): AxiosInstance {
     withCredentials: true,
     xsrfCookieName: 'csrftoken',
     xsrfHeaderName: 'X-CSRFToken',
+    // Also when the API is on another origin: this instance only ever calls the API.
+    withXSRFToken: true,
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
     timeout: 20_000,
   })

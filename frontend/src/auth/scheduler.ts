@@ -43,8 +43,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       handle = null
       if (!access) return
       const lifetime = access.expiresAt - now()
-      // Short lifetimes (tests, strict deployments): refresh at 80 % instead.
-      const delay = Math.max(1_000, Math.min(lifetime - marginMs, lifetime * 0.8))
+      // `marginMs` before expiry; for short lifetimes (strict deployments), at 80 % of it.
+      const delay = Math.max(1_000, lifetime - Math.min(marginMs, lifetime * 0.2))
       handle = setTimer(run, delay)
     },
     refreshIfStale(access) {

@@ -27,6 +27,7 @@ export const useSessionStore = defineStore('session', () => {
   let restoring: Promise<void> | null = null
   let channel: AuthChannel | null = null
   const signedOutListeners = new Set<() => void>()
+  const signedInElsewhereListeners = new Set<() => void>()
 
   const refresh = createRefresher({
     requestRefresh: authApi.refreshToken,
@@ -55,6 +56,7 @@ export const useSessionStore = defineStore('session', () => {
     else if (message.type === 'login') {
       setAccessToken(message.access)
       signIn(message.user)
+      signedInElsewhereListeners.forEach((listener) => listener())
     } else if (message.type === 'logout') signOutLocally()
   }
 
@@ -114,8 +116,14 @@ export const useSessionStore = defineStore('session', () => {
     return () => signedOutListeners.delete(listener)
   }
 
+  /** Another tab logged in; this one is now signed in too. */
+  function onSignedInElsewhere(listener: () => void): () => void {
+    signedInElsewhereListeners.add(listener)
+    return () => signedInElsewhereListeners.delete(listener)
+  }
+
   return {
     user, status, endedReason, isSignedIn, isStaff,
-    start, restore, login, logout, signOutLocally, onSignedOut,
+    start, restore, login, logout, signOutLocally, onSignedOut, onSignedInElsewhere,
   }
 })

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 from .conf import SYMMETRIC_ALGORITHMS, get_settings
+from .keys import access_keys
+from .keyset import ASYMMETRIC_ALGORITHMS, KeysetError
 
 _LOOPBACK = {"localhost", "127.0.0.1", "[::1]", "::1"}
 
@@ -43,7 +45,21 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         conf = get_settings()
     except (TypeError, ValueError) as exc:
         return [Error(f"SPA_AUTH is invalid: {exc}", id="spa_auth.E010")]
-    if conf.algorithm not in SYMMETRIC_ALGORITHMS:
+    if conf.algorithm in ASYMMETRIC_ALGORITHMS:
+        try:
+            keys = access_keys(conf)
+        except KeysetError as exc:
+            errors.append(Error(str(exc), hint="manage.py jwt_keys rotate", id="spa_auth.E014"))
+        else:
+            if keys[0].algorithm != conf.algorithm:
+                errors.append(
+                    Error(
+                        f"The active key is {keys[0].algorithm}, not {conf.algorithm}.",
+                        hint="manage.py jwt_keys rotate",
+                        id="spa_auth.E015",
+                    )
+                )
+    elif conf.algorithm not in SYMMETRIC_ALGORITHMS:
         errors.append(Error(f"Unsupported algorithm {conf.algorithm!r}.", id="spa_auth.E011"))
     if getattr(settings, "CORS_ALLOW_ALL_ORIGINS", False) and getattr(
         settings, "CORS_ALLOW_CREDENTIALS", False

@@ -24,7 +24,9 @@ class AuthSettings:
     refresh_grace: timedelta = timedelta(seconds=10)
     # Clock skew tolerated when verifying exp/iat between instances (RFC 8725 §3.10).
     leeway: timedelta = timedelta(seconds=5)
+    # HS256 (a key derived from SECRET_KEY) or RS256 / ES256 / EdDSA from KEYSET_FILE.
     algorithm: str = "HS256"
+    keyset_file: str | None = None
     issuer: str = "spa-auth"
     audience: str = "spa-auth-api"
     header_prefixes: tuple[str, ...] = ("Bearer", "JWT")

@@ -11,13 +11,16 @@ from __future__ import annotations
 import base64
 import re
 import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from . import keyset
 from .codec import Key
 from .conf import SYMMETRIC_ALGORITHMS, AuthSettings
 from .errors import RefreshInvalidError
+from .keyset import KeysetError
 
 _ACCESS_SALT = "spa_auth.keys.access-token"
 _REFRESH_SALT = "spa_auth.keys.refresh-token"
@@ -30,9 +33,11 @@ def _secrets() -> list[str]:
 
 
 def access_keys(conf: AuthSettings) -> list[Key]:
-    """The verification keys, newest first; the first one signs."""
+    """The verification keys, the signing key first."""
     if conf.algorithm not in SYMMETRIC_ALGORITHMS:
-        raise ValueError(f"Unsupported access-token algorithm {conf.algorithm!r}")
+        if not conf.keyset_file:
+            raise KeysetError("An asymmetric algorithm needs SPA_AUTH['KEYSET_FILE']")
+        return keyset.load_keys(Path(conf.keyset_file))
     keys = []
     for secret in _secrets():
         material = salted_hmac(

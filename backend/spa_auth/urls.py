@@ -16,4 +16,5 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/", views.SessionDetailView.as_view(), name="session"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
     path("csrf/", views.CsrfView.as_view(), name="csrf"),
+    path("jwks/", views.JwksView.as_view(), name="jwks"),
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.middleware.csrf import get_token, rotate_token
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
@@ -15,14 +16,14 @@ from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, permissions, status
 from rest_framework.authentication import CSRFCheck
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import clock, cookies, network, services, throttling
-from .conf import get_settings
+from . import clock, cookies, keys, keyset, network, services, throttling
+from .conf import SYMMETRIC_ALGORITHMS, get_settings
 from .errors import AuthError, InvalidCredentialsError, RefreshMissingError
+from .parsers import StrictJSONParser
 from .serializers import (
     LoginResponseSerializer,
     LoginSerializer,
@@ -44,10 +45,25 @@ def client_of(request: Request) -> services.Client:
     )
 
 
-def enforce_csrf(request: Request) -> None:
-    """Django's CSRF check (token and Origin) plus Fetch Metadata, for cookie-borne calls."""
+def refuse_foreign_origin(request: Request) -> None:
+    """Refuse browsers calling from another site or an origin not on the exact allowlist.
+
+    Clients that send no ``Origin`` (curl, servers) are not browsers and carry no ambient
+    credentials, so they pass; browsers always send it on POST.
+    """
     if request.META.get("HTTP_SEC_FETCH_SITE") == "cross-site":
         raise exceptions.PermissionDenied("Cross-site request refused.", code="csrf_failed")
+    origin = request.META.get("HTTP_ORIGIN")
+    if origin is None:
+        return
+    allowed = {f"{request.scheme}://{request.get_host()}", *settings.CSRF_TRUSTED_ORIGINS}
+    if origin not in allowed:
+        raise exceptions.PermissionDenied("Origin not allowed.", code="csrf_failed")
+
+
+def enforce_csrf(request: Request) -> None:
+    """Origin allowlist, Fetch Metadata and Django's CSRF token check, for cookie-borne calls."""
+    refuse_foreign_origin(request)
     check = CSRFCheck(lambda _request: None)  # type: ignore[arg-type,return-value]
     check.process_request(request._request)
     reason = check.process_view(request._request, None, (), {})  # type: ignore[arg-type]
@@ -86,7 +102,7 @@ class _PublicAuthView(APIView):
 @method_decorator([never_cache, sensitive_post_parameters("password")], name="dispatch")
 class ObtainTokenView(_PublicAuthView):
     # JSON only: a cross-site HTML form cannot send it without a CORS preflight.
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         request=LoginSerializer,
@@ -95,6 +111,7 @@ class ObtainTokenView(_PublicAuthView):
     )
     def post(self, request: Request) -> Response:
         conf = get_settings()
+        refuse_foreign_origin(request)  # login CSRF: no logging a victim into our account
         form = LoginSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         username, password = form.validated_data["username"], form.validated_data["password"]
@@ -254,7 +271,7 @@ class SessionDetailView(APIView):
 @method_decorator([never_cache, sensitive_post_parameters()], name="dispatch")
 class PasswordChangeView(APIView):
     permission_classes = [permissions.IsAuthenticated]
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         request=PasswordChangeSerializer,
@@ -284,3 +301,15 @@ class CsrfView(_PublicAuthView):
     def get(self, request: Request) -> Response:
         """Set the CSRF cookie the SPA echoes in ``X-CSRFToken``."""
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class JwksView(_PublicAuthView):
+    @extend_schema(request=None, responses={200: OpenApiResponse(description="A JWK Set.")})
+    def get(self, request: Request) -> Response:
+        """The public keys that verify access tokens (empty with a shared-secret algorithm)."""
+        conf = get_settings()
+        if conf.algorithm in SYMMETRIC_ALGORITHMS:
+            return Response({"keys": []})
+        response = Response(keyset.jwks(keys.access_keys(conf)))
+        response["Cache-Control"] = "public, max-age=300"
+        return response

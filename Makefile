@@ -50,6 +50,7 @@ prepare: $(RUNTIME_STAMP) $(DIST)
 	$(MANAGE) collectstatic --noinput -v0
 
 run: prepare
+	$(MANAGE) check --deploy --fail-level ERROR
 	$(MANAGE) ensure_superuser
 	@echo "Serving on http://$(HOST):$(PORT)"
 	cd backend && exec ../$(BIN)/gunicorn config.wsgi -c gunicorn.conf.py --bind $(HOST):$(PORT)

@@ -1,7 +1,7 @@
 """Routes under ``/api/v1/``."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
 
@@ -11,5 +11,6 @@ urlpatterns = [
     path("users/", views.UserListView.as_view(), name="users"),
     path("health/", views.HealthView.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     re_path(r"^.*$", views.api_not_found),
 ]

@@ -12,15 +12,17 @@ from django.core.cache import cache as default_cache
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import generics, permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from spa_auth.schema import ERROR
 from spa_auth.serializers import UserSerializer
 
 
+@extend_schema_view(get=extend_schema(responses={200: UserSerializer, 401: ERROR}))
 class CurrentUserView(generics.RetrieveAPIView):
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = UserSerializer
@@ -29,6 +31,9 @@ class CurrentUserView(generics.RetrieveAPIView):
         return self.request.user
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: UserSerializer(many=True), 401: ERROR, 403: ERROR})
+)
 class UserListView(generics.ListAPIView):
     permission_classes = [permissions.IsAdminUser]
     serializer_class = UserSerializer
@@ -88,6 +93,18 @@ def server_error(request: HttpRequest) -> HttpResponse:
             {"detail": "Internal server error.", "code": "server_error"}, status=500
         )
     return HttpResponse("Internal server error.", status=500, content_type="text/plain")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
+    return HttpResponse("Bad request.", status=400, content_type="text/plain")
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Forbidden.", "code": "permission_denied"}, status=403)
+    return HttpResponse("Forbidden.", status=403, content_type="text/plain")
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -13,5 +13,7 @@ urlpatterns = [
     re_path(r"^(?!api/|admin/|static/).*$", views.spa_index),
 ]
 
+handler400 = "api.views.bad_request"
+handler403 = "api.views.permission_denied"
 handler404 = "api.views.page_not_found"
 handler500 = "api.views.server_error"

@@ -9,4 +9,4 @@ class SpaAuthConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the checks)
+        from . import checks, schema  # noqa: F401  (registers the checks and the schema extension)

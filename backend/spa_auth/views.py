@@ -13,7 +13,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.debug import sensitive_post_parameters
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, permissions, status
 from rest_framework.authentication import CSRFCheck
 from rest_framework.request import Request
@@ -24,6 +24,7 @@ from . import clock, cookies, keys, keyset, network, services, throttling
 from .conf import SYMMETRIC_ALGORITHMS, get_settings
 from .errors import AuthError, InvalidCredentialsError, RefreshMissingError
 from .parsers import StrictJSONParser
+from .schema import CSRF_HEADER, ERROR, NO_CONTENT, REFRESH_COOKIE
 from .serializers import (
     LoginResponseSerializer,
     LoginSerializer,
@@ -34,9 +35,6 @@ from .serializers import (
     UserSerializer,
     VerifySerializer,
 )
-
-NO_CONTENT = OpenApiResponse(description="Done.")
-ERROR = OpenApiResponse(description="JSON `{detail, code}`.")
 
 
 def client_of(request: Request) -> services.Client:
@@ -145,6 +143,7 @@ class ObtainTokenView(_PublicAuthView):
 class RefreshTokenView(_PublicAuthView):
     @extend_schema(
         request=RefreshSerializer,
+        parameters=[CSRF_HEADER, REFRESH_COOKIE],
         responses={200: RefreshResponseSerializer, 401: ERROR, 403: ERROR, 429: ERROR},
         summary="Rotate the refresh token (cookie + X-CSRFToken, or `refresh` in the body).",
     )
@@ -182,7 +181,7 @@ class RefreshTokenView(_PublicAuthView):
 
 @method_decorator(never_cache, name="dispatch")
 class VerifyTokenView(_PublicAuthView):
-    @extend_schema(request=VerifySerializer, responses={200: NO_CONTENT, 401: ERROR})
+    @extend_schema(request=VerifySerializer, responses={200: NO_CONTENT, 401: ERROR, 429: ERROR})
     def post(self, request: Request) -> Response:
         conf = get_settings()
         form = VerifySerializer(data=request.data)
@@ -199,7 +198,11 @@ class VerifyTokenView(_PublicAuthView):
 
 @method_decorator(never_cache, name="dispatch")
 class LogoutView(_PublicAuthView):
-    @extend_schema(request=None, responses={204: NO_CONTENT, 403: ERROR})
+    @extend_schema(
+        request=None,
+        parameters=[CSRF_HEADER, REFRESH_COOKIE],
+        responses={204: NO_CONTENT, 403: ERROR},
+    )
     def post(self, request: Request) -> Response:
         """End this session (refresh cookie + CSRF, or an access token). Idempotent."""
         conf = get_settings()
@@ -242,6 +245,7 @@ class LogoutAllView(APIView):
         return response
 
 
+@extend_schema_view(get=extend_schema(responses={200: SessionSerializer(many=True), 401: ERROR}))
 class SessionListView(generics.ListAPIView):
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = SessionSerializer

@@ -98,3 +98,11 @@ def test_the_first_superuser_comes_from_the_environment(db, monkeypatch):
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-boss-passphrase")
     call_command("ensure_superuser")
     assert get_user_model().objects.get(username="boss").check_password("a-long-boss-passphrase")
+
+
+def test_a_disallowed_host_gets_a_json_400_on_the_api(db):
+    from django.test import Client
+
+    response = Client(HTTP_HOST="evil.example").get("/api/v1/health/")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Bad request.", "code": "bad_request"}

@@ -9,7 +9,10 @@ the window's index, so a counter never needs resetting and expires by itself.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -20,6 +23,7 @@ from . import clock
 from .conf import AuthSettings
 from .errors import ThrottledError
 
+logger = logging.getLogger("spa_auth")
 _PREFIX = "spa_auth:throttle"
 _MAX_LOCK = timedelta(hours=24)
 
@@ -61,6 +65,16 @@ def account_key(username: str) -> str:
     return hashlib.sha256(username.strip().casefold().encode()).hexdigest()
 
 
+@contextmanager
+def _tolerating_outage() -> Iterator[None]:
+    """While the shared cache is down, limits are not enforced (logged), and nothing fails:
+    logins keep working on the database alone and limits resume when the cache returns."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001  (every backend has its own connection errors)
+        logger.error("throttle cache unavailable, limits not enforced: %s", exc)
+
+
 def _cache(conf: AuthSettings) -> Any:
     return caches[conf.throttle_cache_alias]
 
@@ -95,7 +109,9 @@ def check(conf: AuthSettings, *checks: tuple[Limit, str | None]) -> None:
             counter, left = _counter_key(limit, key)
             wanted[counter] = (limit, left)
         wanted[_lock_key(limit, key)] = (limit, 0)
-    found = _cache(conf).get_many(list(wanted))
+    found: dict[str, Any] = {}
+    with _tolerating_outage():
+        found = _cache(conf).get_many(list(wanted))
     now = clock.now().timestamp()
     waits = []
     for name, value in found.items():
@@ -112,6 +128,11 @@ def record_failure(conf: AuthSettings, limit: Limit, key: str | None) -> None:
     """Count one failure; past a back-off limit, lock the key for a doubling time."""
     if key is None:
         return
+    with _tolerating_outage():
+        _count_failure(conf, limit, key)
+
+
+def _count_failure(conf: AuthSettings, limit: Limit, key: str) -> None:
     counter, left = _counter_key(limit, key)
     cache = _cache(conf)
     cache.add(counter, 0, left + 1)
@@ -131,4 +152,5 @@ def record_failure(conf: AuthSettings, limit: Limit, key: str | None) -> None:
 
 def clear(conf: AuthSettings, limit: Limit, key: str) -> None:
     counter, _ = _counter_key(limit, key)
-    _cache(conf).delete_many([counter, _lock_key(limit, key)])
+    with _tolerating_outage():
+        _cache(conf).delete_many([counter, _lock_key(limit, key)])

@@ -64,18 +64,24 @@ dev: prepare
 	wait
 
 lint: $(DEV_STAMP) $(NODE_STAMP)
-	cd backend && ../$(BIN)/ruff check . && ../$(BIN)/ruff format --check .
+	cd backend && ../$(BIN)/ruff check . ../bench && ../$(BIN)/ruff format --check . ../bench
 	cd backend && ../$(BIN)/mypy spa_auth api config
 	cd frontend && npm run --silent lint && npm run --silent typecheck
 
 format: $(DEV_STAMP)
-	cd backend && ../$(BIN)/ruff format . && ../$(BIN)/ruff check --fix .
+	cd backend && ../$(BIN)/ruff format . ../bench && ../$(BIN)/ruff check --fix . ../bench
 
 test: $(DEV_STAMP) prepare lint
 	cd frontend && npx vitest run
 	cd backend && ../$(BIN)/pytest
 
-bench: $(DEV_STAMP) prepare
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(DEV_STAMP) bench/requirements-bench.txt
+	$(BIN)/pip install -q --disable-pip-version-check -r bench/requirements-bench.txt
+	touch $@
+
+bench: $(BENCH_STAMP) prepare
 	$(BIN)/python bench/run.py
 
 clean:

@@ -6,8 +6,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from . import views
 
 urlpatterns = [
-    path("auth/", include("spa_auth.urls")),
+    # The hottest route first: resolving it then tries one pattern, not the whole auth app.
     path("user/", views.CurrentUserView.as_view(), name="current_user"),
+    path("auth/", include("spa_auth.urls")),
     path("users/", views.UserListView.as_view(), name="users"),
     path("health/", views.HealthView.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -19,16 +19,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from spa_auth.schema import ERROR
-from spa_auth.serializers import UserSerializer
+from spa_auth.serializers import UserSerializer, user_payload
 
 
-@extend_schema_view(get=extend_schema(responses={200: UserSerializer, 401: ERROR}))
-class CurrentUserView(generics.RetrieveAPIView):
+class CurrentUserView(APIView):
     permission_classes = [permissions.IsAuthenticated]
-    serializer_class = UserSerializer
 
-    def get_object(self) -> Any:
-        return self.request.user
+    @extend_schema(responses={200: UserSerializer, 401: ERROR})
+    def get(self, request: Request) -> Response:
+        """The signed-in user."""
+        return Response(user_payload(request.user))
 
 
 @extend_schema_view(

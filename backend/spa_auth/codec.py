@@ -1,9 +1,10 @@
 """Access-token codec: encode and strictly verify JWTs (RFC 8725, RFC 9068).
 
 Pure: no ORM, no request, no Django settings. Callers pass the settings, the keys and
-the time. PyJWT does the JWS work; this module adds the checks PyJWT leaves to its
-callers: a size cap, the compact shape, canonical base64url, duplicate members,
-``typ``, forbidden key-carrying headers, and the type of every required claim.
+the time. PyJWT does the cryptography (signing, and each algorithm's signature check);
+this module parses the token once, strictly: a size cap, the compact shape, canonical
+base64url, duplicate members, ``typ``, forbidden key-carrying headers, and the presence,
+type and value of every required claim.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import json
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict
 
-import jwt
+from jwt.algorithms import get_default_algorithms
 
 from .conf import AuthSettings
 from .errors import TokenExpiredError, TokenInvalidError
@@ -26,7 +27,9 @@ from .errors import TokenExpiredError, TokenInvalidError
 ACCESS_TOKEN_TYPE = "at+jwt"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "sid", "jti", "iat", "exp")
 # Headers that would let a token name its own verification key (RFC 8725 §3.1, §3.10).
-FORBIDDEN_HEADERS = frozenset({"crit", "jku", "x5u", "jwk", "x5c"})
+# And "b64" (RFC 7797): an unencoded payload would be read differently by the signer's
+# verifier and by the claims parser.
+FORBIDDEN_HEADERS = frozenset({"crit", "jku", "x5u", "jwk", "x5c", "b64"})
 _COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 
 
@@ -40,6 +43,9 @@ class AccessClaims(TypedDict):
     exp: int
 
 
+_ALGORITHMS = get_default_algorithms()
+
+
 @dataclass(frozen=True)
 class Key:
     """A key for one algorithm; ``kid`` names it in the token header when set."""
@@ -48,6 +54,25 @@ class Key:
     signing: Any
     verifying: Any
     kid: str | None = None
+    # PyJWT's algorithm object and its prepared verification key, made once per key.
+    _verifier: Any = field(init=False, repr=False, compare=False)
+    _prepared: Any = field(init=False, repr=False, compare=False)
+    _prepared_signing: Any = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        verifier = _ALGORITHMS[self.algorithm]
+        object.__setattr__(self, "_verifier", verifier)
+        object.__setattr__(self, "_prepared", verifier.prepare_key(self.verifying))
+        signing = verifier.prepare_key(self.signing) if self.signing is not None else None
+        object.__setattr__(self, "_prepared_signing", signing)
+
+    def sign(self, signing_input: bytes) -> bytes:
+        """PyJWT's signature for this algorithm, with the key prepared once."""
+        return bytes(self._verifier.sign(signing_input, self._prepared_signing))
+
+    def verifies(self, signing_input: bytes, signature: bytes) -> bool:
+        """PyJWT's signature check for this algorithm (constant-time for HMAC)."""
+        return bool(self._verifier.verify(signing_input, self._prepared, signature))
 
 
 def encode_access_token(
@@ -63,58 +88,44 @@ def encode_access_token(
         "iat": issued,
         "exp": issued + int(conf.access_token_lifetime.total_seconds()),
     }
-    headers: dict[str, Any] = {"typ": ACCESS_TOKEN_TYPE}
+    header: dict[str, Any] = {"alg": key.algorithm, "typ": ACCESS_TOKEN_TYPE}
     if key.kid:
-        headers["kid"] = key.kid
-    token = jwt.encode(dict(claims), key.signing, algorithm=key.algorithm, headers=headers)
-    return token, claims
+        header["kid"] = key.kid
+    signing_input = f"{_b64encode(_compact_json(header))}.{_b64encode(_compact_json(claims))}"
+    signature = key.sign(signing_input.encode())
+    return f"{signing_input}.{_b64encode(signature)}", claims
+
+
+def _compact_json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def _b64encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def decode_access_token(
     token: str, *, keys: Sequence[Key], now: datetime, conf: AuthSettings
 ) -> AccessClaims:
     """Verify ``token`` and return its claims, or raise ``TokenInvalidError``."""
-    header, payload = _parse_compact(token, conf.max_token_bytes)
+    header, payload, signature = _parse_compact(token, conf.max_token_bytes)
     _check_header(header, keys)
     candidates = [k for k in keys if k.algorithm == header["alg"]]
     if "kid" in header:
         candidates = [k for k in candidates if k.kid == header["kid"]]
     if not candidates:
         raise TokenInvalidError("no key for this token")
-    expired = False
-    for key in candidates:
-        try:
-            claims = jwt.decode(
-                token,
-                key.verifying,
-                algorithms=[key.algorithm],
-                audience=conf.audience,
-                issuer=conf.issuer,
-                leeway=conf.leeway,
-                # Times are checked below against the injected clock.
-                options={
-                    "require": list(REQUIRED_CLAIMS),
-                    "verify_exp": False,
-                    "verify_iat": False,
-                    "verify_nbf": False,
-                },
-            )
-        except jwt.InvalidSignatureError:
-            continue
-        except jwt.PyJWTError as exc:
-            raise TokenInvalidError(str(exc)) from exc
-        _check_claims(claims, payload)
-        leeway = int(conf.leeway.total_seconds())
-        timestamp = now.timestamp()
-        if claims["iat"] > timestamp + leeway or claims.get("nbf", 0) > timestamp + leeway:
-            raise TokenInvalidError("not yet valid")
-        if claims["exp"] <= timestamp - leeway:
-            expired = True
-            break
-        return claims  # type: ignore[return-value]
-    if expired:
+    signing_input = token.rsplit(".", 1)[0].encode()
+    if not any(key.verifies(signing_input, signature) for key in candidates):
+        raise TokenInvalidError("bad signature")
+    claims = _check_claims(payload, conf)
+    leeway = int(conf.leeway.total_seconds())
+    timestamp = now.timestamp()
+    if claims["iat"] > timestamp + leeway or payload.get("nbf", 0) > timestamp + leeway:
+        raise TokenInvalidError("not yet valid")
+    if claims["exp"] <= timestamp - leeway:
         raise TokenExpiredError("expired")
-    raise TokenInvalidError("bad signature")
+    return claims
 
 
 def _b64decode_canonical(segment: str) -> bytes:
@@ -137,9 +148,13 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+# One decoder for the process: json.loads with a hook would build a new one per call.
+_DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicates)
+
+
 def _parse_json_object(raw: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(raw, object_pairs_hook=_reject_duplicates)
+        value = _DECODER.decode(raw.decode("utf-8"))
     except (ValueError, RecursionError) as exc:
         raise TokenInvalidError("bad JSON") from exc
     if not isinstance(value, dict):
@@ -147,16 +162,16 @@ def _parse_json_object(raw: bytes) -> dict[str, Any]:
     return value
 
 
-def _parse_compact(token: str, max_bytes: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def _parse_compact(token: str, max_bytes: int) -> tuple[dict[str, Any], dict[str, Any], bytes]:
     if not isinstance(token, str) or len(token) > max_bytes:
         raise TokenInvalidError("too large")
     if not _COMPACT_JWS.fullmatch(token):
         raise TokenInvalidError("not a compact JWS")
     header_b64, payload_b64, signature_b64 = token.split(".")
-    _b64decode_canonical(signature_b64)
+    signature = _b64decode_canonical(signature_b64)
     header = _parse_json_object(_b64decode_canonical(header_b64))
     payload = _parse_json_object(_b64decode_canonical(payload_b64))
-    return header, payload
+    return header, payload, signature
 
 
 def _check_header(header: dict[str, Any], keys: Sequence[Key]) -> None:
@@ -171,16 +186,21 @@ def _check_header(header: dict[str, Any], keys: Sequence[Key]) -> None:
         raise TokenInvalidError("bad kid")
 
 
-def _check_claims(claims: dict[str, Any], payload: dict[str, Any]) -> None:
-    if claims != payload:
-        raise TokenInvalidError("payload mismatch")
+def _check_claims(payload: dict[str, Any], conf: AuthSettings) -> AccessClaims:
+    """Every required claim present and well typed; issuer and audience exact (RFC 8725 §3.8-9)."""
+    missing = [name for name in REQUIRED_CLAIMS if name not in payload]
+    if missing:
+        raise TokenInvalidError(f"missing claims {missing}")
     for name in ("iss", "aud", "sub", "sid", "jti"):
-        if not isinstance(claims[name], str) or not claims[name]:
+        if not isinstance(payload[name], str) or not payload[name]:
             raise TokenInvalidError(f"claim {name} must be a non-empty string")
     for name in ("iat", "exp", "nbf"):
-        if name in claims and type(claims[name]) is not int:
+        if name in payload and type(payload[name]) is not int:
             raise TokenInvalidError(f"claim {name} must be an integer")
+    if payload["iss"] != conf.issuer or payload["aud"] != conf.audience:
+        raise TokenInvalidError("wrong issuer or audience")
     try:
-        uuid.UUID(claims["sid"])
+        uuid.UUID(payload["sid"])
     except ValueError as exc:
         raise TokenInvalidError("bad sid") from exc
+    return payload  # type: ignore[return-value]

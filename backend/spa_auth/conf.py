@@ -59,11 +59,23 @@ class AuthSettings:
 _FIELD_NAMES = frozenset(f.name for f in fields(AuthSettings))
 
 
+_built: tuple[object, AuthSettings] | None = None
+
+
 def get_settings() -> AuthSettings:
-    """Build the settings from ``settings.SPA_AUTH`` on every call (cheap, never stale)."""
-    overrides: dict[str, Any] = {
-        key.lower(): value for key, value in getattr(settings, "SPA_AUTH", {}).items()
-    }
+    """The settings from ``settings.SPA_AUTH``, rebuilt whenever that dict is replaced
+    (``override_settings``, pytest's ``settings`` fixture), so they are never stale."""
+    global _built
+    source = getattr(settings, "SPA_AUTH", {})
+    if _built is not None and _built[0] is source:
+        return _built[1]
+    built = _build(source)
+    _built = (source, built)
+    return built
+
+
+def _build(source: dict[str, Any]) -> AuthSettings:
+    overrides: dict[str, Any] = {key.lower(): value for key, value in source.items()}
     unknown = set(overrides) - _FIELD_NAMES
     if unknown:
         raise ValueError(f"Unknown SPA_AUTH settings: {', '.join(sorted(unknown))}")

@@ -9,6 +9,7 @@ secret can rotate without logging anyone out.
 from __future__ import annotations
 
 import base64
+import functools
 import re
 import uuid
 from pathlib import Path
@@ -38,12 +39,17 @@ def access_keys(conf: AuthSettings) -> list[Key]:
         if not conf.keyset_file:
             raise KeysetError("An asymmetric algorithm needs SPA_AUTH['KEYSET_FILE']")
         return keyset.load_keys(Path(conf.keyset_file))
+    return _derived_keys(conf.algorithm, tuple(_secrets()))
+
+
+@functools.lru_cache(maxsize=8)
+def _derived_keys(algorithm: str, secrets: tuple[str, ...]) -> list[Key]:
     keys = []
-    for secret in _secrets():
+    for secret in secrets:
         material = salted_hmac(
-            _ACCESS_SALT, conf.algorithm, secret=secret, algorithm=_HASHES[conf.algorithm]
+            _ACCESS_SALT, algorithm, secret=secret, algorithm=_HASHES[algorithm]
         ).digest()
-        keys.append(Key(algorithm=conf.algorithm, signing=material, verifying=material))
+        keys.append(Key(algorithm=algorithm, signing=material, verifying=material))
     return keys
 
 

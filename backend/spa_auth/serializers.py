@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model, password_validation
+from typing import Any
+
+from django.contrib.auth import password_validation
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Session
@@ -21,11 +25,33 @@ class VerifySerializer(serializers.Serializer):
     token = serializers.CharField(max_length=16384)
 
 
-class UserSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = get_user_model()
-        fields = ["id", "username", "email", "first_name", "last_name", "is_staff"]
-        read_only_fields = fields
+@extend_schema_field(OpenApiTypes.INT)
+class _PrimaryKey(serializers.ReadOnlyField):
+    """Passes the key through as it is (an integer with Django's User)."""
+
+
+USER_FIELDS = ("id", "username", "email", "first_name", "last_name", "is_staff")
+
+
+def user_payload(user: Any) -> dict[str, Any]:
+    """A user as the API shows it, without a serializer instance.
+
+    On the hottest endpoints (``user/``, login) a DRF serializer costs more than the whole
+    authentication: it deep-copies its fields for every object. ``UserSerializer``
+    describes the same shape for the schema and the paginated list.
+    """
+    return {name: getattr(user, name, "") for name in USER_FIELDS}
+
+
+class UserSerializer(serializers.Serializer):
+    """The user as the API shows it (see ``user_payload``)."""
+
+    id = _PrimaryKey()
+    username = serializers.CharField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+    first_name = serializers.CharField(read_only=True)
+    last_name = serializers.CharField(read_only=True)
+    is_staff = serializers.BooleanField(read_only=True)
 
 
 class LoginResponseSerializer(serializers.Serializer):

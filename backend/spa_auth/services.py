@@ -197,14 +197,17 @@ def authenticate_access_token(token: str) -> tuple[Any, codec.AccessClaims]:
     conf = get_settings()
     now = clock.now()
     claims = codec.decode_access_token(token, keys=keys.access_keys(conf), now=now, conf=conf)
-    session = store.get_session(claims["sid"])
-    if (
-        session is None
-        or str(session.user_id) != claims["sub"]
-        or not is_session_live(session, now)
+    found = store.get_live_session_user(uuid.UUID(claims["sid"]), now=now)
+    if found is None:
+        raise SessionRevokedError(f"session {claims['sid']} is revoked, expired or unknown")
+    user, fingerprint = found
+    if not (
+        str(user.pk) == claims["sub"]
+        and getattr(user, "is_active", True)
+        and constant_time_compare(fingerprint, store.password_fingerprint(user.password))
     ):
-        raise SessionRevokedError(f"session {claims['sid']} is not live")
-    return session.user, claims
+        raise SessionRevokedError(f"session {claims['sid']}: user deactivated or password changed")
+    return user, claims
 
 
 def session_id_of_refresh_token(token: str) -> uuid.UUID:

@@ -11,8 +11,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 
+from . import sessions_sql
 from .conf import AuthSettings
 from .models import AuditEvent, Session
 
@@ -38,9 +39,14 @@ def create_session(
     )
 
 
-def get_session(session_id: uuid.UUID | str) -> Session | None:
-    """The session with its user, in one indexed query (primary key + join)."""
-    return Session.objects.select_related("user").filter(pk=session_id).first()
+def get_session(session_id: uuid.UUID) -> Session | None:
+    """The session with its user, in one indexed statement (primary key + join)."""
+    return sessions_sql.fetch_session(session_id)
+
+
+def get_live_session_user(session_id: uuid.UUID, *, now: datetime) -> tuple[Any, str] | None:
+    """The hot path: the user of a live session and the session's password fingerprint."""
+    return sessions_sql.fetch_live_user(session_id, now=now)
 
 
 def rotate_session(
@@ -51,19 +57,9 @@ def rotate_session(
     One UPDATE with the expected generation in its WHERE clause: of two concurrent
     refreshes with the same token exactly one matches, on SQLite and PostgreSQL alike.
     """
-    updated = Session.objects.filter(
-        pk=session_id,
-        generation=generation,
-        revoked_at__isnull=True,
-        idle_expires_at__gt=now,
-        absolute_expires_at__gt=now,
-    ).update(
-        generation=F("generation") + 1,
-        rotated_at=now,
-        last_used_at=now,
-        idle_expires_at=now + conf.refresh_idle_lifetime,
+    return sessions_sql.rotate(
+        session_id, generation, now=now, idle_until=now + conf.refresh_idle_lifetime
     )
-    return updated == 1
 
 
 def revoke_session(session_id: uuid.UUID | str, *, reason: str, now: datetime) -> bool:

@@ -10,7 +10,6 @@ from typing import Any
 from django.conf import settings
 from django.middleware.csrf import get_token, rotate_token
 from django.utils.decorators import method_decorator
-from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -22,7 +21,8 @@ from rest_framework.views import APIView
 
 from . import clock, cookies, keys, keyset, network, services, throttling
 from .conf import SYMMETRIC_ALGORITHMS, get_settings
-from .errors import AuthError, InvalidCredentialsError, RefreshMissingError
+from .decorators import no_store
+from .errors import AuthError, InvalidCredentialsError, RefreshMissingError, ThrottledError
 from .parsers import StrictJSONParser
 from .schema import CSRF_HEADER, ERROR, NO_CONTENT, REFRESH_COOKIE
 from .serializers import (
@@ -32,9 +32,29 @@ from .serializers import (
     RefreshResponseSerializer,
     RefreshSerializer,
     SessionSerializer,
-    UserSerializer,
     VerifySerializer,
+    user_payload,
 )
+
+
+def optional_string(data: Any, name: str, *, max_length: int) -> str | None:
+    """One optional string field of a JSON body, with DRF's error shape.
+
+    Used on refresh and verify instead of a serializer, which deep-copies its fields on
+    every request; ``RefreshSerializer`` and ``VerifySerializer`` still describe the shape.
+    """
+    if not isinstance(data, dict):
+        raise exceptions.ValidationError({"non_field_errors": ["Expected a JSON object."]})
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise exceptions.ValidationError({name: ["Must be a non-empty string."]})
+    if len(value) > max_length:
+        raise exceptions.ValidationError(
+            {name: [f"Ensure this field has no more than {max_length} characters."]}
+        )
+    return value
 
 
 def client_of(request: Request) -> services.Client:
@@ -90,6 +110,21 @@ def _token_response(
     return response
 
 
+def _count_token_failure(conf: Any, ip: str | None) -> ThrottledError | None:
+    """Count a failed refresh or verify; past the limit, the answer becomes a 429.
+
+    Checked on failures only: a valid token carries a 256-bit MAC or signature and cannot
+    be guessed, so the success path costs no cache read, while guessing gets throttled.
+    """
+    limit = throttling.refresh_ip_limit(conf)
+    try:
+        throttling.check(conf, (limit, ip))
+    except ThrottledError as throttled:
+        return throttled
+    throttling.record_failure(conf, limit, ip)
+    return None
+
+
 class _PublicAuthView(APIView):
     """Open to anyone; must not fall back to session authentication (and its CSRF rules)."""
 
@@ -97,7 +132,7 @@ class _PublicAuthView(APIView):
     permission_classes = [permissions.AllowAny]
 
 
-@method_decorator([never_cache, sensitive_post_parameters("password")], name="dispatch")
+@method_decorator([no_store, sensitive_post_parameters("password")], name="dispatch")
 class ObtainTokenView(_PublicAuthView):
     # JSON only: a cross-site HTML form cannot send it without a CORS preflight.
     parser_classes = [StrictJSONParser]
@@ -134,12 +169,12 @@ class ObtainTokenView(_PublicAuthView):
             "token": issued.access_token,
             "token_type": "Bearer",
             "expires_in": issued.expires_in,
-            "user": UserSerializer(issued.user).data,
+            "user": user_payload(issued.user),
         }
         return _token_response(request, issued, body, set_cookie=True)
 
 
-@method_decorator(never_cache, name="dispatch")
+@method_decorator(no_store, name="dispatch")
 class RefreshTokenView(_PublicAuthView):
     @extend_schema(
         request=RefreshSerializer,
@@ -149,23 +184,20 @@ class RefreshTokenView(_PublicAuthView):
     )
     def post(self, request: Request) -> Response:
         conf = get_settings()
-        form = RefreshSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        from_body = form.validated_data.get("refresh")
+        from_body = optional_string(request.data, "refresh", max_length=512)
         token = from_body or cookies.read_refresh_cookie(request, conf)
         if not from_body and token:
             enforce_csrf(request)
         client = client_of(request)
-        per_ip = throttling.refresh_ip_limit(conf)
-        throttling.check(conf, (per_ip, client.ip))
         try:
             if not token:
                 raise RefreshMissingError("no refresh token")
             issued = services.refresh(token, client)
         except AuthError as error:
+            failure: Exception = error
             if not isinstance(error, RefreshMissingError):
-                throttling.record_failure(conf, per_ip, client.ip)
-            response = self.handle_exception(error)
+                failure = _count_token_failure(conf, client.ip) or error
+            response = self.handle_exception(failure)
             if not from_body:
                 cookies.clear_refresh_cookie(response, request, conf)
             return response
@@ -179,24 +211,22 @@ class RefreshTokenView(_PublicAuthView):
         return _token_response(request, issued, body, set_cookie=not from_body)
 
 
-@method_decorator(never_cache, name="dispatch")
+@method_decorator(no_store, name="dispatch")
 class VerifyTokenView(_PublicAuthView):
     @extend_schema(request=VerifySerializer, responses={200: NO_CONTENT, 401: ERROR, 429: ERROR})
     def post(self, request: Request) -> Response:
         conf = get_settings()
-        form = VerifySerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        ip, per_ip = client_of(request).ip, throttling.refresh_ip_limit(conf)
-        throttling.check(conf, (per_ip, ip))
+        token = optional_string(request.data, "token", max_length=16384)
+        if token is None:
+            raise exceptions.ValidationError({"token": ["This field is required."]})
         try:
-            services.authenticate_access_token(form.validated_data["token"])
-        except AuthError:
-            throttling.record_failure(conf, per_ip, ip)
-            raise
+            services.authenticate_access_token(token)
+        except AuthError as error:
+            raise _count_token_failure(conf, client_of(request).ip) or error from None
         return Response({})
 
 
-@method_decorator(never_cache, name="dispatch")
+@method_decorator(no_store, name="dispatch")
 class LogoutView(_PublicAuthView):
     @extend_schema(
         request=None,
@@ -233,7 +263,7 @@ class LogoutView(_PublicAuthView):
         return result[1]["sid"] if result else None
 
 
-@method_decorator(never_cache, name="dispatch")
+@method_decorator(no_store, name="dispatch")
 class LogoutAllView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
@@ -272,7 +302,7 @@ class SessionDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@method_decorator([never_cache, sensitive_post_parameters()], name="dispatch")
+@method_decorator([no_store, sensitive_post_parameters()], name="dispatch")
 class PasswordChangeView(APIView):
     permission_classes = [permissions.IsAuthenticated]
     parser_classes = [StrictJSONParser]
@@ -299,7 +329,7 @@ class PasswordChangeView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@method_decorator([never_cache, ensure_csrf_cookie], name="dispatch")
+@method_decorator([no_store, ensure_csrf_cookie], name="dispatch")
 class CsrfView(_PublicAuthView):
     @extend_schema(request=None, responses={204: NO_CONTENT})
     def get(self, request: Request) -> Response:

@@ -1,0 +1,159 @@
+"""The two statements on the hot paths, as SQL prepared once per process.
+
+Reading a session with its user (every authenticated request) and rotating a refresh
+token (every refresh) are each one indexed statement. The ORM's query building costs
+several times SQLite's indexed lookup itself, so these are built once from the models'
+metadata (any user model works) and rows become model instances through
+``Model.from_db`` with the ORM's own converters, as a queryset would build them.
+Only quoted identifiers from the models are interpolated; values are parameters.
+Imported by ``store`` only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import connections, router
+from django.db.models import Model
+
+from .models import Session
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """How to read one model's columns out of a joined row."""
+
+    model: type[Model]
+    sql: list[str]
+    attnames: list[str]
+    converters: list[tuple[list[Any], Any]]
+
+    @classmethod
+    def of(cls, model: type[Model], table_alias: str, alias: str) -> _Columns:
+        connection = connections[alias]
+        quote = connection.ops.quote_name
+        fields = model._meta.concrete_fields
+        converters = []
+        for field in fields:
+            column = field.get_col(model._meta.db_table)
+            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            converters.append((found, column))
+        return cls(
+            model,
+            [f"{table_alias}.{quote(str(f.column))}" for f in fields],
+            [f.attname for f in fields],
+            converters,
+        )
+
+    def build(self, values: list[Any], alias: str) -> Any:
+        connection = connections[alias]
+        for index, (converters, column) in enumerate(self.converters):
+            for converter in converters:
+                values[index] = converter(values[index], column, connection)
+        return self.model.from_db(alias, self.attnames, values)
+
+
+@dataclass(frozen=True)
+class _Statements:
+    select: str
+    select_live_user: str
+    rotate: str
+    session: _Columns
+    user: _Columns
+
+
+_prepared: dict[tuple[str, str], _Statements] = {}
+
+
+def _statements(alias: str) -> _Statements:
+    user_model = get_user_model()
+    key = (alias, user_model._meta.label)
+    if key in _prepared:
+        return _prepared[key]
+    quote = connections[alias].ops.quote_name
+    session, user = _Columns.of(Session, "s", alias), _Columns.of(user_model, "u", alias)
+    table = quote(Session._meta.db_table)
+    joined = (
+        f"FROM {table} s INNER JOIN {quote(user_model._meta.db_table)} u "
+        f"ON u.{quote(str(user_model._meta.pk.column))} = s.{quote('user_id')} "
+        f"WHERE s.{quote('id')} = %s"
+    )
+    select = f"SELECT {', '.join(session.sql + user.sql)} {joined}"
+    select_live_user = (
+        f"SELECT s.{quote('password_fingerprint')}, {', '.join(user.sql)} {joined}"
+        f" AND s.{quote('revoked_at')} IS NULL"
+        f" AND s.{quote('idle_expires_at')} > %s AND s.{quote('absolute_expires_at')} > %s"
+    )
+    rotate = (
+        f"UPDATE {table} SET {quote('generation')} = {quote('generation')} + 1, "  # noqa: S608
+        f"{quote('rotated_at')} = %s, {quote('last_used_at')} = %s, "
+        f"{quote('idle_expires_at')} = %s "
+        f"WHERE {quote('id')} = %s AND {quote('generation')} = %s "
+        f"AND {quote('revoked_at')} IS NULL "
+        f"AND {quote('idle_expires_at')} > %s AND {quote('absolute_expires_at')} > %s"
+    )
+    prepared = _Statements(select, select_live_user, rotate, session, user)
+    _prepared[key] = prepared
+    return prepared
+
+
+def _session_key(session_id: uuid.UUID, connection: Any) -> Any:
+    # What Django's UUIDField stores: a native uuid, or 32 hex digits elsewhere (SQLite).
+    return session_id if connection.features.has_native_uuid_field else session_id.hex
+
+
+def fetch_live_user(session_id: uuid.UUID, *, now: datetime) -> tuple[Any, str] | None:
+    """The hot path: (user, the session's password fingerprint) if the session is neither
+    revoked nor expired at ``now``; only the user becomes a model instance."""
+    alias = router.db_for_read(Session)
+    connection = connections[alias]
+    statements = _statements(alias)
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            statements.select_live_user, [_session_key(session_id, connection), stamp, stamp]
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return statements.user.build(list(row[1:]), alias), row[0]
+
+
+def fetch_session(session_id: uuid.UUID) -> Session | None:
+    """The session with its user (cached on it), in one statement."""
+    alias = router.db_for_read(Session)
+    connection = connections[alias]
+    statements = _statements(alias)
+    with connection.cursor() as cursor:
+        cursor.execute(statements.select, [_session_key(session_id, connection)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(statements.session.attnames)
+    session = statements.session.build(list(row[:split]), alias)
+    user = statements.user.build(list(row[split:]), alias)
+    Session.user.field.set_cached_value(session, user)
+    return session  # type: ignore[no-any-return]
+
+
+def rotate(session_id: uuid.UUID, generation: int, *, now: datetime, idle_until: datetime) -> bool:
+    """Compare-and-swap the generation; True if this call advanced it."""
+    alias = router.db_for_write(Session)
+    connection = connections[alias]
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [
+        adapt(now),
+        adapt(now),
+        adapt(idle_until),
+        _session_key(session_id, connection),
+        generation,
+        adapt(now),
+        adapt(now),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_statements(alias).rotate, params)
+        return bool(cursor.rowcount == 1)

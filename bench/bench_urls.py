@@ -1,0 +1,71 @@
+"""The project's routes plus the comparison endpoints under /bench/."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.urls import include, path
+from rest_framework import permissions
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.authentication import (
+    JWTAuthentication,
+    JWTStatelessUserAuthentication,
+)
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from spa_auth.serializers import user_payload
+
+USER = {
+    "id": 1,
+    "username": "alice",
+    "email": "alice@example.com",
+    "first_name": "",
+    "last_name": "",
+    "is_staff": False,
+}
+
+
+class Baseline(APIView):
+    """DRF with AllowAny and no authentication, answering the same payload."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [permissions.AllowAny]
+    user = get_user_model()(**USER)
+
+    def get(self, request: Request) -> Response:
+        return Response(user_payload(self.user))
+
+
+class SimpleJwtUser(APIView):
+    """The same view as /api/v1/user/, authenticated by simplejwt instead."""
+
+    authentication_classes = [JWTAuthentication]
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        return Response(user_payload(request.user))
+
+
+class SimpleJwtStatelessUser(APIView):
+    authentication_classes = [JWTStatelessUserAuthentication]
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        return Response({**USER, "id": request.user.id})
+
+
+urlpatterns = [
+    path("bench/baseline/user/", Baseline.as_view()),
+    path("bench/simplejwt/user/", SimpleJwtUser.as_view()),
+    path("bench/simplejwt-stateless/user/", SimpleJwtStatelessUser.as_view()),
+    path(
+        "bench/simplejwt/token/",
+        TokenObtainPairView.as_view(permission_classes=[permissions.AllowAny]),
+    ),
+    path(
+        "bench/simplejwt/refresh/",
+        TokenRefreshView.as_view(permission_classes=[permissions.AllowAny]),
+    ),
+    path("", include("config.urls")),
+]

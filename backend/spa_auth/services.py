@@ -46,14 +46,22 @@ class IssuedTokens:
     expires_in: int
     refresh_token: str
     refresh_expires_at: datetime
-    session: Session
-    user: Any
+    user: Any = None  # the user, when the caller has it at hand (login)
 
 
-def _issue(session: Session, generation: int, *, now: datetime, conf: AuthSettings) -> IssuedTokens:
+def _issue(
+    session_id: uuid.UUID,
+    user_id: Any,
+    generation: int,
+    refresh_expires_at: datetime,
+    *,
+    now: datetime,
+    conf: AuthSettings,
+    user: Any = None,
+) -> IssuedTokens:
     access, _ = codec.encode_access_token(
-        user_id=str(session.user_id),
-        session_id=str(session.pk),
+        user_id=str(user_id),
+        session_id=str(session_id),
         now=now,
         key=keys.access_keys(conf)[0],
         conf=conf,
@@ -61,10 +69,23 @@ def _issue(session: Session, generation: int, *, now: datetime, conf: AuthSettin
     return IssuedTokens(
         access_token=access,
         expires_in=int(conf.access_token_lifetime.total_seconds()),
-        refresh_token=keys.make_refresh_token(session.pk, generation),
-        refresh_expires_at=session_expires_at(session),
-        session=session,
-        user=session.user,
+        refresh_token=keys.make_refresh_token(session_id, generation),
+        refresh_expires_at=refresh_expires_at,
+        user=user,
+    )
+
+
+def _issue_current(
+    session: Session, *, now: datetime, conf: AuthSettings, user: Any = None
+) -> IssuedTokens:
+    return _issue(
+        session.pk,
+        session.user_id,
+        session.generation,
+        session_expires_at(session),
+        now=now,
+        conf=conf,
+        user=user,
     )
 
 
@@ -116,7 +137,7 @@ def login(request: HttpRequest, username: str, password: str, client: Client) ->
         user_agent=client.user_agent,
     )
     user_logged_in.send(sender=user.__class__, request=request, user=user)
-    return _issue(session, session.generation, now=now, conf=conf)
+    return _issue_current(session, now=now, conf=conf, user=user)
 
 
 def refresh(token: str, client: Client) -> IssuedTokens:
@@ -124,25 +145,53 @@ def refresh(token: str, client: Client) -> IssuedTokens:
     conf = get_settings()
     now = clock.now()
     session_id, generation = keys.parse_refresh_token(token)
+    # The common case is one statement: rotate a live session whose user is unchanged.
+    rotated = store.rotate_session(session_id, generation, now=now, conf=conf)
+    if rotated is not None:
+        return _after_rotation(session_id, generation + 1, rotated, client, now=now, conf=conf)
+    # Otherwise read the session to tell a race, a replay, an ended session apart.
     for _ in range(2):
         session = store.get_session(session_id)
         if session is None:
             raise RefreshInvalidError("unknown session")
         _require_live(session, now)
         if generation == session.generation:
-            if store.rotate_session(session_id, generation, now=now, conf=conf):
-                session.generation += 1
-                session.idle_expires_at = now + conf.refresh_idle_lifetime
-                _record_refresh(session, client, now, conf)
-                return _issue(session, session.generation, now=now, conf=conf)
+            rotated = store.rotate_session(session_id, generation, now=now, conf=conf)
+            if rotated is not None:
+                return _after_rotation(
+                    session_id, generation + 1, rotated, client, now=now, conf=conf
+                )
             continue  # a concurrent refresh won the swap: look again
         if generation == session.generation - 1 and _within_grace(session, now, conf):
             # Two tabs or a retried request: hand out the same newest token again.
-            return _issue(session, session.generation, now=now, conf=conf)
+            return _issue_current(session, now=now, conf=conf)
         if generation < session.generation:
             _revoke_for_reuse(session, generation, client, now)
         raise RefreshInvalidError("generation from the future")
     raise RefreshInvalidError("session changed twice during one refresh")
+
+
+def _after_rotation(
+    session_id: uuid.UUID,
+    generation: int,
+    rotated: Any,
+    client: Client,
+    *,
+    now: datetime,
+    conf: AuthSettings,
+) -> IssuedTokens:
+    logger.info("refresh session=%s generation=%s", session_id, generation)
+    if conf.audit_refresh_events:
+        store.record_event(
+            Kind.REFRESH,
+            now=now,
+            user_id=rotated.user_id,
+            session_id=session_id,
+            ip=client.ip,
+            user_agent=client.user_agent,
+        )
+    expires = min(now + conf.refresh_idle_lifetime, rotated.absolute_expires_at)
+    return _issue(session_id, rotated.user_id, generation, expires, now=now, conf=conf)
 
 
 def _within_grace(session: Session, now: datetime, conf: AuthSettings) -> bool:
@@ -157,19 +206,6 @@ def _require_live(session: Session, now: datetime) -> None:
     if not is_session_live(session, now):
         store.revoke_session(session.pk, reason="user_changed", now=now)
         raise SessionRevokedError(f"user of session {session.pk} deactivated or password changed")
-
-
-def _record_refresh(session: Session, client: Client, now: datetime, conf: AuthSettings) -> None:
-    logger.info("refresh session=%s generation=%s", session.pk, session.generation)
-    if conf.audit_refresh_events:
-        store.record_event(
-            Kind.REFRESH,
-            now=now,
-            user=session.user,
-            session_id=session.pk,
-            ip=client.ip,
-            user_agent=client.user_agent,
-        )
 
 
 def _revoke_for_reuse(session: Session, generation: int, client: Client, now: datetime) -> None:

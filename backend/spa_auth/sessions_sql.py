@@ -22,6 +22,8 @@ from django.db.models import Model
 
 from .models import Session
 
+FINGERPRINT_LENGTH = 32  # characters of the password hash kept as the session's fingerprint
+
 
 @dataclass(frozen=True)
 class _Columns:
@@ -62,8 +64,11 @@ class _Statements:
     select: str
     select_live_user: str
     rotate: str
+    active_param: bool
     session: _Columns
     user: _Columns
+    absolute_expiry_column: Any
+    absolute_expiry_converters: list[Any]
 
 
 _prepared: dict[tuple[str, str], _Statements] = {}
@@ -88,15 +93,42 @@ def _statements(alias: str) -> _Statements:
         f" AND s.{quote('revoked_at')} IS NULL"
         f" AND s.{quote('idle_expires_at')} > %s AND s.{quote('absolute_expires_at')} > %s"
     )
+    user_table, user_pk = quote(user_model._meta.db_table), quote(str(user_model._meta.pk.column))
+    password = f"u.{quote('password')}"
+    # The password-hash tail as SQL computes it, to compare with the fingerprint.
+    tail = (
+        f"substr({password}, -{FINGERPRINT_LENGTH})"
+        if connections[alias].vendor == "sqlite"
+        else f"right({password}, {FINGERPRINT_LENGTH})"
+    )
+    active = (
+        f" AND u.{quote('is_active')} = %s"
+        if any(f.name == "is_active" for f in user_model._meta.concrete_fields)
+        else ""
+    )
     rotate = (
         f"UPDATE {table} SET {quote('generation')} = {quote('generation')} + 1, "  # noqa: S608
         f"{quote('rotated_at')} = %s, {quote('last_used_at')} = %s, "
         f"{quote('idle_expires_at')} = %s "
         f"WHERE {quote('id')} = %s AND {quote('generation')} = %s "
         f"AND {quote('revoked_at')} IS NULL "
-        f"AND {quote('idle_expires_at')} > %s AND {quote('absolute_expires_at')} > %s"
+        f"AND {quote('idle_expires_at')} > %s AND {quote('absolute_expires_at')} > %s "
+        f"AND EXISTS (SELECT 1 FROM {user_table} u WHERE u.{user_pk} = {table}.{quote('user_id')}"
+        f"{active} AND {tail} = {table}.{quote('password_fingerprint')}) "
+        f"RETURNING {quote('user_id')}, {quote('absolute_expires_at')}"
     )
-    prepared = _Statements(select, select_live_user, rotate, session, user)
+    expiry = Session._meta.get_field("absolute_expires_at").get_col(Session._meta.db_table)
+    prepared = _Statements(
+        select,
+        select_live_user,
+        rotate,
+        bool(active),
+        session,
+        user,
+        expiry,
+        connections[alias].ops.get_db_converters(expiry)
+        + expiry.get_db_converters(connections[alias]),
+    )
     _prepared[key] = prepared
     return prepared
 
@@ -140,8 +172,16 @@ def fetch_session(session_id: uuid.UUID) -> Session | None:
     return session  # type: ignore[no-any-return]
 
 
-def rotate(session_id: uuid.UUID, generation: int, *, now: datetime, idle_until: datetime) -> bool:
-    """Compare-and-swap the generation; True if this call advanced it."""
+@dataclass(frozen=True)
+class Rotated:
+    user_id: Any
+    absolute_expires_at: datetime
+
+
+def rotate(
+    session_id: uuid.UUID, generation: int, *, now: datetime, idle_until: datetime
+) -> Rotated | None:
+    """Compare-and-swap the generation, in one statement that also checks the user."""
     alias = router.db_for_write(Session)
     connection = connections[alias]
     adapt = connection.ops.adapt_datetimefield_value
@@ -154,6 +194,15 @@ def rotate(session_id: uuid.UUID, generation: int, *, now: datetime, idle_until:
         adapt(now),
         adapt(now),
     ]
+    statements = _statements(alias)
+    if statements.active_param:
+        params.append(True)
     with connection.cursor() as cursor:
-        cursor.execute(_statements(alias).rotate, params)
-        return bool(cursor.rowcount == 1)
+        cursor.execute(statements.rotate, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    expires = row[1]
+    for converter in statements.absolute_expiry_converters:
+        expires = converter(expires, statements.absolute_expiry_column, connection)
+    return Rotated(user_id=row[0], absolute_expires_at=expires)

@@ -6,7 +6,6 @@ atomically (the rotation compare-and-swap).
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import datetime
 from typing import Any
@@ -17,10 +16,14 @@ from . import sessions_sql
 from .conf import AuthSettings
 from .models import AuditEvent, Session
 
+FINGERPRINT_LENGTH = sessions_sql.FINGERPRINT_LENGTH
+
 
 def password_fingerprint(password_hash: str) -> str:
-    """A digest of the stored password hash, to notice that it changed."""
-    return hashlib.sha256(f"spa_auth:{password_hash}".encode()).hexdigest()
+    """The tail of the stored password hash: digest characters that change with every new
+    password (each gets a new salt), and that SQL can compare as well as Python. Alone,
+    without the salt and the rest of the digest, it is no use to an attacker."""
+    return password_hash[-FINGERPRINT_LENGTH:]
 
 
 def create_session(
@@ -51,8 +54,9 @@ def get_live_session_user(session_id: uuid.UUID, *, now: datetime) -> tuple[Any,
 
 def rotate_session(
     session_id: uuid.UUID, generation: int, *, now: datetime, conf: AuthSettings
-) -> bool:
-    """Atomically advance the generation from ``generation``; True if this call did it.
+) -> sessions_sql.Rotated | None:
+    """Atomically advance the generation from ``generation`` if the session is live and
+    its user active with the same password; the user id and absolute expiry if so.
 
     One UPDATE with the expected generation in its WHERE clause: of two concurrent
     refreshes with the same token exactly one matches, on SQLite and PostgreSQL alike.
@@ -106,6 +110,7 @@ def record_event(
     *,
     now: datetime,
     user: Any = None,
+    user_id: Any = None,
     session_id: uuid.UUID | str | None = None,
     username: str = "",
     ip: str | None = None,
@@ -115,7 +120,7 @@ def record_event(
     AuditEvent.objects.create(
         created_at=now,
         kind=kind,
-        user=user,
+        user_id=user.pk if user is not None else user_id,
         session_id=session_id,
         username=username[:150],
         ip=ip,

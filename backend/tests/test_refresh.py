@@ -209,3 +209,18 @@ def test_failed_refreshes_are_throttled_per_client_address(client, user, setting
     assert int(response["Retry-After"]) >= 1
     # A genuine token cannot be guessed, so it is never held up by others' failures.
     assert refresh_body(client, token).status_code == 200
+
+
+def test_refresh_after_the_password_was_set_elsewhere_is_refused(client, user):
+    token = body_login(client)
+    user.set_password("set-in-the-admin-passphrase")
+    user.save()
+    response = refresh_body(client, token)
+    assert response.json()["code"] == "session_revoked"
+    assert Session.objects.get().revoke_reason == "user_changed"
+
+
+def test_a_successful_refresh_is_one_sql_statement(client, user, django_assert_num_queries):
+    token = body_login(client)
+    with django_assert_num_queries(1):
+        assert refresh_body(client, token).status_code == 200

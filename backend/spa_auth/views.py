@@ -5,6 +5,7 @@ Each view checks the request, calls one service, and shapes the response and coo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -15,8 +16,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, permissions, status
 from rest_framework.authentication import CSRFCheck
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.mediatypes import media_type_matches
 from rest_framework.views import APIView
 
 from . import clock, cookies, keys, keyset, network, services, throttling
@@ -125,11 +130,27 @@ def _count_token_failure(conf: Any, ip: str | None) -> ThrottledError | None:
     return None
 
 
+class JSONOnlyNegotiation(BaseContentNegotiation):
+    """The auth endpoints speak JSON and nothing else: no Accept header parsing."""
+
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> Any:
+        return next(
+            (p for p in parsers if media_type_matches(p.media_type, request.content_type)), None
+        )
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
+
+
 class _PublicAuthView(APIView):
     """Open to anyone; must not fall back to session authentication (and its CSRF rules)."""
 
     authentication_classes: list[Any] = []
     permission_classes = [permissions.AllowAny]
+    content_negotiation_class = JSONOnlyNegotiation
 
 
 @method_decorator([no_store, sensitive_post_parameters("password")], name="dispatch")

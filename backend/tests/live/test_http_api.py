@@ -79,9 +79,14 @@ def test_password_change_keeps_this_session_only(server):
     assert request(server.url, "GET", "/api/v1/user/", headers=auth(keep)).status == 200
     assert request(server.url, "GET", "/api/v1/user/", headers=auth(lose)).status == 401
     # The rotation statement checks the password in SQL on this database too.
-    refreshed = request(server.url, "POST", "/api/v1/auth/refresh_token/", {"refresh": keep_refresh})
+    refreshed = request(
+        server.url, "POST", "/api/v1/auth/refresh_token/", {"refresh": keep_refresh}
+    )
     assert refreshed.status == 200
-    assert request(server.url, "POST", "/api/v1/auth/refresh_token/", {"refresh": lose_refresh}).status == 401
+    assert (
+        request(server.url, "POST", "/api/v1/auth/refresh_token/", {"refresh": lose_refresh}).status
+        == 401
+    )
 
 
 def test_staff_list_and_errors_are_json(server):

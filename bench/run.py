@@ -29,7 +29,7 @@ BACKEND = ROOT / "backend"
 BENCH = ROOT / "bench"
 sys.path[:0] = [str(BACKEND), str(BENCH)]
 
-from tests.live.servers import App, AppServer, request  # noqa: E402
+from tests.live.servers import App, AppServer, log_in, request  # noqa: E402
 
 PASSWORD = "bench-passphrase-long-enough"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
@@ -64,11 +64,7 @@ class Conn:
 
 
 def ours_login(url: str, username: str = "alice") -> tuple[str, str]:
-    reply = request(
-        url, "POST", "/api/v1/auth/obtain_token/", {"username": username, "password": PASSWORD}
-    )
-    assert reply.status == 200, reply.body
-    return reply.body["token"], reply.cookies["refresh_token"].value
+    return log_in(url, username, PASSWORD)
 
 
 def simplejwt_login(url: str) -> tuple[str, str]:

@@ -185,14 +185,15 @@ def rotate(
     alias = router.db_for_write(Session)
     connection = connections[alias]
     adapt = connection.ops.adapt_datetimefield_value
+    stamp = adapt(now)
     params = [
-        adapt(now),
-        adapt(now),
+        stamp,
+        stamp,
         adapt(idle_until),
         _session_key(session_id, connection),
         generation,
-        adapt(now),
-        adapt(now),
+        stamp,
+        stamp,
     ]
     statements = _statements(alias)
     if statements.active_param:

@@ -26,7 +26,6 @@ from rest_framework.views import APIView
 
 from . import clock, cookies, keys, keyset, network, services, throttling
 from .conf import SYMMETRIC_ALGORITHMS, get_settings
-from .decorators import no_store
 from .errors import AuthError, InvalidCredentialsError, RefreshMissingError, ThrottledError
 from .parsers import StrictJSONParser
 from .schema import CSRF_HEADER, ERROR, NO_CONTENT, REFRESH_COOKIE
@@ -145,15 +144,28 @@ class JSONOnlyNegotiation(BaseContentNegotiation):
         return renderer, renderer.media_type
 
 
-class _PublicAuthView(APIView):
+class AuthAPIView(APIView):
+    """Every auth endpoint: JSON only, and never stored by a cache (RFC 6749 §5.1)."""
+
+    content_negotiation_class = JSONOnlyNegotiation
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Set here rather than with never_cache, which also formats an Expires date.
+        if "Cache-Control" not in response:  # the JWKS sets its own, public one
+            response["Cache-Control"] = "no-store, private"
+            response["Pragma"] = "no-cache"
+        return response
+
+
+class _PublicAuthView(AuthAPIView):
     """Open to anyone; must not fall back to session authentication (and its CSRF rules)."""
 
     authentication_classes: list[Any] = []
     permission_classes = [permissions.AllowAny]
-    content_negotiation_class = JSONOnlyNegotiation
 
 
-@method_decorator([no_store, sensitive_post_parameters("password")], name="dispatch")
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class ObtainTokenView(_PublicAuthView):
     # JSON only: a cross-site HTML form cannot send it without a CORS preflight.
     parser_classes = [StrictJSONParser]
@@ -195,7 +207,6 @@ class ObtainTokenView(_PublicAuthView):
         return _token_response(request, issued, body, set_cookie=True)
 
 
-@method_decorator(no_store, name="dispatch")
 class RefreshTokenView(_PublicAuthView):
     @extend_schema(
         request=RefreshSerializer,
@@ -232,7 +243,6 @@ class RefreshTokenView(_PublicAuthView):
         return _token_response(request, issued, body, set_cookie=not from_body)
 
 
-@method_decorator(no_store, name="dispatch")
 class VerifyTokenView(_PublicAuthView):
     @extend_schema(request=VerifySerializer, responses={200: NO_CONTENT, 401: ERROR, 429: ERROR})
     def post(self, request: Request) -> Response:
@@ -247,7 +257,6 @@ class VerifyTokenView(_PublicAuthView):
         return Response({})
 
 
-@method_decorator(no_store, name="dispatch")
 class LogoutView(_PublicAuthView):
     @extend_schema(
         request=None,
@@ -284,8 +293,7 @@ class LogoutView(_PublicAuthView):
         return result[1]["sid"] if result else None
 
 
-@method_decorator(no_store, name="dispatch")
-class LogoutAllView(APIView):
+class LogoutAllView(AuthAPIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(request=None, responses={204: NO_CONTENT, 401: ERROR})
@@ -297,7 +305,7 @@ class LogoutAllView(APIView):
 
 
 @extend_schema_view(get=extend_schema(responses={200: SessionSerializer(many=True), 401: ERROR}))
-class SessionListView(generics.ListAPIView):
+class SessionListView(generics.ListAPIView, AuthAPIView):
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = SessionSerializer
 
@@ -313,7 +321,7 @@ class SessionListView(generics.ListAPIView):
         }
 
 
-class SessionDetailView(APIView):
+class SessionDetailView(AuthAPIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(responses={204: NO_CONTENT, 401: ERROR, 404: ERROR})
@@ -323,8 +331,8 @@ class SessionDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@method_decorator([no_store, sensitive_post_parameters()], name="dispatch")
-class PasswordChangeView(APIView):
+@method_decorator(sensitive_post_parameters(), name="dispatch")
+class PasswordChangeView(AuthAPIView):
     permission_classes = [permissions.IsAuthenticated]
     parser_classes = [StrictJSONParser]
 
@@ -350,7 +358,7 @@ class PasswordChangeView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@method_decorator([no_store, ensure_csrf_cookie], name="dispatch")
+@method_decorator(ensure_csrf_cookie, name="dispatch")
 class CsrfView(_PublicAuthView):
     @extend_schema(request=None, responses={204: NO_CONTENT})
     def get(self, request: Request) -> Response:
@@ -363,8 +371,8 @@ class JwksView(_PublicAuthView):
     def get(self, request: Request) -> Response:
         """The public keys that verify access tokens (empty with a shared-secret algorithm)."""
         conf = get_settings()
-        if conf.algorithm in SYMMETRIC_ALGORITHMS:
-            return Response({"keys": []})
-        response = Response(keyset.jwks(keys.access_keys(conf)))
+        symmetric = conf.algorithm in SYMMETRIC_ALGORITHMS
+        response = Response({"keys": []} if symmetric else keyset.jwks(keys.access_keys(conf)))
+        # Public keys may be cached; a rotation publishes the next key before it signs.
         response["Cache-Control"] = "public, max-age=300"
         return response

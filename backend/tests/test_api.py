@@ -106,3 +106,10 @@ def test_a_disallowed_host_gets_a_json_400_on_the_api(db):
     response = Client(HTTP_HOST="evil.example").get("/api/v1/health/")
     assert response.status_code == 400
     assert response.json() == {"detail": "Bad request.", "code": "bad_request"}
+
+
+def test_the_jwks_may_be_cached_but_session_lists_may_not(client, user):
+    assert client.get("/api/v1/auth/jwks/")["Cache-Control"] == "public, max-age=300"
+    token = login(client).json()["token"]
+    response = client.get("/api/v1/auth/sessions/", **bearer(token))
+    assert response["Cache-Control"] == "no-store, private"

@@ -87,6 +87,15 @@ def request(
         connection.close()
 
 
+def log_in(url: str, username: str, password: str) -> tuple[str, str]:
+    """Log in over HTTP; (access token, refresh token from the Set-Cookie header)."""
+    reply = request(
+        url, "POST", "/api/v1/auth/obtain_token/", {"username": username, "password": password}
+    )
+    assert reply.status == 200, reply.body
+    return reply.body["token"], reply.cookies["refresh_token"].value
+
+
 # --- the app ----------------------------------------------------------------------
 
 

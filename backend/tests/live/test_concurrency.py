@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.live import servers
 from tests.live.servers import App, Reply, request
 
 pytestmark = pytest.mark.integration
@@ -17,11 +18,7 @@ TRIALS = 50
 
 
 def log_in(url: str, username: str = "alice") -> tuple[str, str]:
-    reply = request(
-        url, "POST", "/api/v1/auth/obtain_token/", {"username": username, "password": PASSWORD}
-    )
-    assert reply.status == 200, reply.body
-    return reply.body["token"], reply.cookies["refresh_token"].value
+    return servers.log_in(url, username, PASSWORD)
 
 
 def refresh(url: str, token: str) -> Reply:

@@ -60,13 +60,19 @@ def test_ten_seconds_at_64_connections_without_a_single_error(make_app):
     assert requests_done > 1000
 
 
-@production
-def test_with_redis_down_revocation_still_holds_and_health_says_so(make_app, services):
-    _, redis = services
+@pytest.fixture
+def signed_in(make_app):
+    """A server with two workers and alice signed in: (server, access token, refresh token)."""
     app = make_app()
     app.create_user("alice", PASSWORD)
     server = app.start(workers=2)
-    access, token = log_in(server.url)
+    return (server, *log_in(server.url))
+
+
+@production
+def test_with_redis_down_revocation_still_holds_and_health_says_so(signed_in, services):
+    _, redis = services
+    server, access, token = signed_in
     redis.stop()
     try:
         assert me(server.url, access).status == 200
@@ -92,12 +98,9 @@ def test_with_redis_down_revocation_still_holds_and_health_says_so(make_app, ser
 
 
 @production
-def test_with_postgres_restarting_requests_fail_cleanly_then_recover(make_app, services):
+def test_with_postgres_restarting_requests_fail_cleanly_then_recover(signed_in, services):
     postgres, _ = services
-    app = make_app()
-    app.create_user("alice", PASSWORD)
-    server = app.start(workers=2)
-    access, _ = log_in(server.url)
+    server, access, _ = signed_in
     postgres.stop()
     try:
         down = me(server.url, access)

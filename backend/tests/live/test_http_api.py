@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.live.servers import request
+from tests.live.test_concurrency import PASSWORD, log_in
 
 pytestmark = pytest.mark.integration
-PASSWORD = "a-long-live-tier-passphrase"
 
 
 @pytest.fixture
@@ -16,14 +16,6 @@ def server(make_app):
     app.create_user("alice", PASSWORD)
     app.create_user("root", PASSWORD, is_staff=True)
     return app.start(workers=2)
-
-
-def log_in(url: str, username: str = "alice") -> tuple[str, str]:
-    reply = request(
-        url, "POST", "/api/v1/auth/obtain_token/", {"username": username, "password": PASSWORD}
-    )
-    assert reply.status == 200, reply.body
-    return reply.body["token"], reply.cookies["refresh_token"].value
 
 
 def auth(token: str) -> dict[str, str]:

@@ -159,7 +159,6 @@ SPA_AUTH = {
     ),
     "TRUSTED_PROXY_COUNT": int(_TRUSTED_PROXIES) if _TRUSTED_PROXIES.isdigit() else 0,
     "TRUSTED_PROXIES": () if _TRUSTED_PROXIES.isdigit() else tuple(env_list("TRUSTED_PROXIES")),
-    "SESSION_CACHE_SECONDS": env_int("SESSION_CACHE_SECONDS", 0),
     "ALGORITHM": env_str("JWT_ALGORITHM", "HS256"),
     "KEYSET_FILE": env_str("JWT_KEYSET_FILE", str(VAR_DIR / "jwt_keys.json")),
     "LOGIN_FAILURES_PER_ACCOUNT": env_int("LOGIN_FAILURES_PER_ACCOUNT", 5),

@@ -40,11 +40,6 @@ class AuthSettings:
     # Rows per refresh would make storage grow without bound; refreshes go to the logger only.
     audit_refresh_events: bool = False
     audit_retention: timedelta = timedelta(days=90)
-    # Written at most this often on the hot path, so authenticated reads stay read-only.
-    last_used_resolution: timedelta = timedelta(seconds=60)
-    # Session cache: 0 disables it; revocation writes through, so this bounds nothing unsafe.
-    session_cache_seconds: int = 0
-    session_cache_alias: str = "default"
     login_failures_per_account: int = 5
     login_failure_window: timedelta = timedelta(minutes=15)
     login_failures_per_ip: int = 30

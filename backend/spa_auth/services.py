@@ -250,14 +250,14 @@ def session_id_of_refresh_token(token: str) -> uuid.UUID:
     return keys.parse_refresh_token(token)[0]
 
 
-def logout(session_id: uuid.UUID | str, client: Client, *, user: Any = None) -> None:
+def logout(session_id: uuid.UUID | str, client: Client) -> None:
     """End one session; idempotent."""
     now = clock.now()
     if store.revoke_session(session_id, reason="logout", now=now):
         store.record_event(
             Kind.LOGOUT,
             now=now,
-            user=user,
+            user_id=store.user_id_of_session(session_id),
             session_id=session_id,
             ip=client.ip,
             user_agent=client.user_agent,

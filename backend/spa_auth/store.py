@@ -75,6 +75,10 @@ def revoke_session(session_id: uuid.UUID | str, *, reason: str, now: datetime) -
     )
 
 
+def user_id_of_session(session_id: uuid.UUID | str) -> Any:
+    return Session.objects.filter(pk=session_id).values_list("user_id", flat=True).first()
+
+
 def revoke_user_sessions(
     user_id: Any, *, reason: str, now: datetime, keep: uuid.UUID | str | None = None
 ) -> list[uuid.UUID]:

@@ -25,6 +25,7 @@ from rest_framework.utils.mediatypes import media_type_matches
 from rest_framework.views import APIView
 
 from . import clock, cookies, keys, keyset, network, services, throttling
+from .authentication import JWTSessionAuthentication
 from .conf import SYMMETRIC_ALGORITHMS, get_settings
 from .errors import AuthError, InvalidCredentialsError, RefreshMissingError, ThrottledError
 from .parsers import StrictJSONParser
@@ -284,8 +285,6 @@ class LogoutView(_PublicAuthView):
         return response
 
     def _session_of_access_token(self, request: Request) -> Any:
-        from .authentication import JWTSessionAuthentication
-
         try:
             result = JWTSessionAuthentication().authenticate(request)
         except exceptions.AuthenticationFailed:

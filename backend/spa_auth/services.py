@@ -93,16 +93,10 @@ def session_expires_at(session: Session) -> datetime:
     return min(session.idle_expires_at, session.absolute_expires_at)
 
 
-def is_session_live(session: Session, now: datetime) -> bool:
-    """Not revoked, not expired, and its user still active with the same password."""
-    user = session.user
-    return (
-        session.revoked_at is None
-        and session_expires_at(session) > now
-        and getattr(user, "is_active", True)
-        and constant_time_compare(
-            session.password_fingerprint, store.password_fingerprint(user.password)
-        )
+def is_user_unchanged(user: Any, fingerprint: str) -> bool:
+    """The session's user is still active and has the password it had at login."""
+    return bool(getattr(user, "is_active", True)) and constant_time_compare(
+        fingerprint, store.password_fingerprint(user.password)
     )
 
 
@@ -203,7 +197,7 @@ def _require_live(session: Session, now: datetime) -> None:
         raise SessionRevokedError(f"session {session.pk} revoked ({session.revoke_reason})")
     if session_expires_at(session) <= now:
         raise SessionExpiredError(f"session {session.pk} expired")
-    if not is_session_live(session, now):
+    if not is_user_unchanged(session.user, session.password_fingerprint):
         store.revoke_session(session.pk, reason="user_changed", now=now)
         raise SessionRevokedError(f"user of session {session.pk} deactivated or password changed")
 
@@ -237,11 +231,7 @@ def authenticate_access_token(token: str) -> tuple[Any, codec.AccessClaims]:
     if found is None:
         raise SessionRevokedError(f"session {claims['sid']} is revoked, expired or unknown")
     user, fingerprint = found
-    if not (
-        str(user.pk) == claims["sub"]
-        and getattr(user, "is_active", True)
-        and constant_time_compare(fingerprint, store.password_fingerprint(user.password))
-    ):
+    if str(user.pk) != claims["sub"] or not is_user_unchanged(user, fingerprint):
         raise SessionRevokedError(f"session {claims['sid']}: user deactivated or password changed")
     return user, claims
 

@@ -34,7 +34,7 @@ def create_session(
         user=user,
         created_at=now,
         last_used_at=now,
-        idle_expires_at=min(now + conf.refresh_idle_lifetime, absolute),
+        idle_expires_at=now + conf.refresh_idle_lifetime,  # as every rotation sets it
         absolute_expires_at=absolute,
         password_fingerprint=password_fingerprint(user.password),
         user_agent=user_agent[:512],

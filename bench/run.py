@@ -127,13 +127,14 @@ def add_sessions(db: Path, count: int, *, expired: bool) -> None:
             "SELECT id FROM auth_user WHERE username = 'filler'"
         ).fetchone()[0]
         rows = (
-            (uuid.uuid4().hex, user_id, stamp, stamp, later, end, 0, "", "", "bench", "127.0.0.1")
+            (uuid.uuid4().hex, user_id, stamp, stamp, later, end, 0, "", "", "", "token", "bench",
+             "127.0.0.1")
             for _ in range(count)
         )
         connection.executemany(
             "INSERT INTO spa_auth_session (id, user_id, created_at, last_used_at, idle_expires_at,"
-            " absolute_expires_at, generation, revoke_reason, password_fingerprint, user_agent, ip)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " absolute_expires_at, generation, revoke_reason, credential_digest, rotated_by, kind,"
+            " user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
     with sqlite3.connect(db) as connection:

@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "spa_auth.middleware.SpaAuthMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -89,6 +90,9 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "app_cache"}
     )
 }
+
+# Every password login (the API, the admin) goes through the login throttles.
+AUTHENTICATION_BACKENDS = ["spa_auth.backends.ThrottledModelBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -172,7 +176,7 @@ REST_FRAMEWORK = {
         "spa_auth.authentication.JWTSessionAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "spa_auth.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 20,
     # The Browsable API only with DEBUG: production answers JSON and nothing else.
     "DEFAULT_RENDERER_CLASSES": [

@@ -11,14 +11,27 @@ from django.http import HttpRequest
 from . import clock, store
 from .models import AuditEvent, Session
 
+_HIDDEN = ["credential_digest", "rotated_by"]
+
 
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
-    list_display = ["id", "user", "created_at", "last_used_at", "ip", "revoked_at", "revoke_reason"]
-    list_filter = ["revoke_reason", "created_at"]
+    list_display = [
+        "id",
+        "user",
+        "kind",
+        "created_at",
+        "last_used_at",
+        "ip",
+        "revoked_at",
+        "revoke_reason",
+    ]
+    list_filter = ["kind", "revoke_reason", "created_at"]
     search_fields = ["user__username", "ip", "id"]
     list_select_related = ["user"]
-    readonly_fields = [f.name for f in Session._meta.fields]
+    # The digests are keyed and say nothing to a person; they stay out of the page.
+    exclude = _HIDDEN
+    readonly_fields = [f.name for f in Session._meta.fields if f.name not in _HIDDEN]
     actions = ["revoke"]
 
     @admin.action(description="Revoke the selected sessions")

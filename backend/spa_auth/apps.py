@@ -1,6 +1,9 @@
-"""App config: registers the system checks."""
+"""App config: registers the system checks, the schema extension and the signal receivers."""
 
 from django.apps import AppConfig
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_save, pre_save
 
 
 class SpaAuthConfig(AppConfig):
@@ -9,4 +12,13 @@ class SpaAuthConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, schema  # noqa: F401  (registers the checks and the schema extension)
+        from . import checks, schema, signals  # noqa: F401  (checks and schema register)
+
+        user_login_failed.connect(signals.record_login_failure, dispatch_uid="spa_auth.failed")
+        user_logged_in.connect(signals.link_django_session, dispatch_uid="spa_auth.logged_in")
+        user_logged_out.connect(signals.end_linked_session, dispatch_uid="spa_auth.logged_out")
+        user_model = settings.AUTH_USER_MODEL
+        pre_save.connect(signals.note_rehash, sender=user_model, dispatch_uid="spa_auth.pre")
+        post_save.connect(
+            signals.follow_user_change, sender=user_model, dispatch_uid="spa_auth.post"
+        )

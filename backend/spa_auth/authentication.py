@@ -10,7 +10,7 @@ from rest_framework.request import Request
 
 from . import services
 from .conf import get_settings
-from .errors import AuthError, to_public
+from .errors import AuthError, authenticate_header, to_public
 
 
 class JWTSessionAuthentication(BaseAuthentication):
@@ -39,5 +39,11 @@ class JWTSessionAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(public.detail, code=public.code) from error
 
     def authenticate_header(self, request: Request) -> str:
-        # Without this DRF turns every 401 into a 403 (RFC 6750 §3).
-        return 'Bearer realm="api"'
+        # Without this DRF turns every 401 into a 403 (RFC 6750 §3). DRF asks only after a
+        # 401, so a request that carried this scheme had its token refused.
+        return authenticate_header(token_failed=self._has_scheme(request))
+
+    def _has_scheme(self, request: Request) -> bool:
+        parts = get_authorization_header(request).split()
+        prefixes = {p.lower().encode() for p in get_settings().header_prefixes}
+        return bool(parts) and parts[0].lower() in prefixes

@@ -175,10 +175,11 @@ def _parse_compact(token: str, max_bytes: int) -> tuple[dict[str, Any], dict[str
 
 
 def _check_header(header: dict[str, Any], keys: Sequence[Key]) -> None:
-    allowed = {k.algorithm for k in keys}
-    if header.get("alg") not in allowed:
-        raise TokenInvalidError(f"algorithm {header.get('alg')!r} not allowed")
-    if header.get("typ") != ACCESS_TOKEN_TYPE:
+    # Types first: a JSON array or object is unhashable and must not reach the set test.
+    alg, typ = header.get("alg"), header.get("typ")
+    if not isinstance(alg, str) or alg not in {k.algorithm for k in keys}:
+        raise TokenInvalidError("algorithm not allowed")
+    if not isinstance(typ, str) or typ != ACCESS_TOKEN_TYPE:
         raise TokenInvalidError("wrong typ")
     if FORBIDDEN_HEADERS & header.keys():
         raise TokenInvalidError("forbidden header")

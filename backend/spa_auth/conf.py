@@ -46,7 +46,9 @@ class AuthSettings:
     login_ip_window: timedelta = timedelta(minutes=10)
     refresh_failures_per_ip: int = 30
     refresh_ip_window: timedelta = timedelta(minutes=5)
-    throttle_cache_alias: str = "default"
+    # Seconds every failed password login takes at least; None: measured, the slowest
+    # configured hasher's check plus a margin (see ``backends``). 0 turns padding off.
+    login_failure_floor: float | None = None
     trusted_proxies: tuple[str, ...] = ()
     trusted_proxy_count: int = 0
 

@@ -83,3 +83,9 @@ def to_public(error: AuthError) -> Public:
         if cls in _TABLE:
             return _TABLE[cls]  # type: ignore[index]
     return Public(401, "authentication_failed", "Authentication failed.")
+
+
+def authenticate_header(*, token_failed: bool) -> str:
+    """RFC 6750 §3: ``error="invalid_token"`` when a token was sent and refused; none when
+    the request carried no credentials at all (§3.1)."""
+    return 'Bearer realm="api", error="invalid_token"' if token_failed else 'Bearer realm="api"'

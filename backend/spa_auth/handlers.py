@@ -6,13 +6,19 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .errors import AuthError, ThrottledError, to_public
+from .errors import (
+    AuthError,
+    InvalidCredentialsError,
+    ThrottledError,
+    authenticate_header,
+    to_public,
+)
 
 logger = logging.getLogger("spa_auth")
 
@@ -29,14 +35,22 @@ def _auth_error_response(error: AuthError) -> Response:
     if isinstance(error, ThrottledError):
         response["Retry-After"] = str(error.retry_after)
     elif public.status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="api"'
+        response["WWW-Authenticate"] = authenticate_header(
+            token_failed=not isinstance(error, InvalidCredentialsError)
+        )
     return response
+
+
+def is_unavailable(exc: Exception) -> bool:
+    """A database that cannot be reached, as opposed to a query that is wrong: only the
+    first is a 503; the second is a bug and must show as one (a 500, logged)."""
+    return isinstance(exc, (OperationalError, InterfaceError))
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, AuthError):
         return _auth_error_response(exc)
-    if isinstance(exc, DatabaseError):
+    if is_unavailable(exc):
         logger.error("database unavailable: %s", exc)
         return Response(
             {"detail": "The service is temporarily unavailable.", "code": "service_unavailable"},

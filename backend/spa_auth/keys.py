@@ -26,8 +26,12 @@ from .keyset import KeysetError
 
 _ACCESS_SALT = "spa_auth.keys.access-token"
 _REFRESH_SALT = "spa_auth.keys.refresh-token"
+_CREDENTIAL_SALT = "spa_auth.keys.credential"
+_CLIENT_SALT = "spa_auth.keys.client"
 _HASHES = {"HS256": "sha256", "HS384": "sha384", "HS512": "sha512"}
-_REFRESH_SHAPE = re.compile(r"^([0-9a-f]{32})\.([0-9]{1,12})\.([A-Za-z0-9_-]{43})$")
+# One token, one spelling: no leading zeros in the generation, lower-case hex, and a MAC
+# compared as the exact text this server writes.
+_REFRESH_SHAPE = re.compile(r"^([0-9a-f]{32})\.(0|[1-9][0-9]{0,11})\.([A-Za-z0-9_-]{43})$")
 
 
 def _secrets() -> list[str]:
@@ -54,17 +58,50 @@ def _derived_keys(algorithm: str, secrets: tuple[str, ...]) -> list[Key]:
     return keys
 
 
-@functools.lru_cache(maxsize=8)
-def _refresh_mac_start(secret: str) -> Any:
-    """Django's salted_hmac, keyed for refresh tokens, before any message: copied per use,
-    so the key derivation runs once per secret instead of once per token."""
-    return salted_hmac(_REFRESH_SALT, b"", secret=secret, algorithm="sha256")
-
-
 def _refresh_mac(session_id: str, generation: int, secret: str) -> str:
-    mac = _refresh_mac_start(secret).copy()
+    # Django's salted_hmac keyed once per (purpose, secret), copied per use, so the key
+    # derivation runs once per secret instead of once per token.
+    mac = _mac_start(_REFRESH_SALT, secret).copy()
     mac.update(f"{session_id}.{generation}".encode())
     return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+
+
+@functools.lru_cache(maxsize=16)
+def _mac_start(salt: str, secret: str) -> Any:
+    return salted_hmac(salt, b"", secret=secret, algorithm="sha256")
+
+
+def _digest(salt: str, message: str, secret: str) -> str:
+    mac = _mac_start(salt, secret).copy()
+    mac.update(message.encode())
+    return mac.hexdigest()[:32]
+
+
+def credential_digest(user_id: Any, password_hash: str, *, secret: str | None = None) -> str:
+    """A keyed digest of the user's id and password hash, stored with each session: it moves
+    with every new password (a new salt), and without the server secret it says nothing
+    about the hash."""
+    return _digest(_CREDENTIAL_SALT, f"{user_id}:{password_hash}", secret or settings.SECRET_KEY)
+
+
+def credential_digests(user_id: Any, password_hash: str) -> list[str]:
+    """The digest under the current secret and every fallback (sessions made before a
+    ``SECRET_KEY`` rotation keep theirs)."""
+    return [credential_digest(user_id, password_hash, secret=s) for s in _secrets()]
+
+
+def matches_credential(digest: str, user_id: Any, password_hash: str) -> bool:
+    if constant_time_compare(digest, credential_digest(user_id, password_hash)):
+        return True
+    return any(
+        constant_time_compare(digest, other)
+        for other in credential_digests(user_id, password_hash)[1:]
+    )
+
+
+def client_digest(address: str | None, user_agent: str) -> str:
+    """A keyed digest of a client's address and user agent (the grace window's binding)."""
+    return _digest(_CLIENT_SALT, f"{address or ''}|{user_agent}", settings.SECRET_KEY)
 
 
 def make_refresh_token(session_id: uuid.UUID, generation: int) -> str:

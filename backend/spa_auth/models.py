@@ -1,4 +1,4 @@
-"""Sessions (one per login, the refresh-token family) and audit events.
+"""Sessions (one per login, the refresh-token family), audit events and throttle counters.
 
 No queries here: every query lives in ``store.py``.
 """
@@ -12,6 +12,12 @@ from django.db import models
 
 
 class Session(models.Model):
+    class Kind(models.TextChoices):
+        TOKEN = "token", "Access and refresh tokens"
+        # A Django session cookie (the admin's login), linked so that it is listed and
+        # revoked like any other; see ``middleware.SpaAuthMiddleware``.
+        BROWSER = "browser", "Django session cookie"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="auth_sessions"
@@ -25,9 +31,14 @@ class Session(models.Model):
     # Generation of the newest refresh token; the previous one stays valid for the grace window.
     generation = models.PositiveBigIntegerField(default=0)
     rotated_at = models.DateTimeField(null=True, blank=True)
-    # Changes whenever the user's password hash changes: a new password ends the session
-    # wherever it was set (API, admin, shell), at no extra query on the hot path.
-    password_fingerprint = models.CharField(max_length=64, blank=True)
+    # A keyed digest of the user's id and password hash (``keys.credential_digest``): a new
+    # password ends the session wherever it was set (API, admin, shell), at no extra query
+    # on the hot path. Keyed, so the row holds no password-hash material.
+    credential_digest = models.CharField(max_length=64, blank=True)
+    # A keyed digest of the address and user agent that made the last rotation: only that
+    # client may use the previous refresh token within the grace window.
+    rotated_by = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TOKEN)
     user_agent = models.CharField(max_length=512, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
 
@@ -48,6 +59,8 @@ class AuditEvent(models.Model):
         LOGOUT_ALL = "logout_all"
         REVOKE = "revoke"
         PASSWORD_CHANGE = "password_change"
+        REFRESH_GRACE = "refresh_grace"
+        DEACTIVATED = "deactivated"
 
     created_at = models.DateTimeField(db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -65,3 +78,21 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ThrottleCounter(models.Model):
+    """One rate-limit counter. A table, not the cache: a cache may evict entries (Django's
+    database cache culls a third of them at 300), and a lock that can be evicted is no lock."""
+
+    key = models.CharField(max_length=128, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    # Attempts numbered above this are refused; a lock raises it by one, so that after
+    # the lock exactly one more guess is let through at a time.
+    allowed = models.PositiveIntegerField(default=0)
+    # Seconds since the epoch: the counter restarts at ``expires_at``; attempts are
+    # refused until ``locked_until``.
+    expires_at = models.FloatField(db_index=True)
+    locked_until = models.FloatField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -1,46 +1,85 @@
 """The client's address, trusting ``X-Forwarded-For`` only as far as configured proxies.
 
 By default the socket's address is the client: a header the client writes itself must
-never pick the key a rate limit counts under.
+never pick the key a rate limit counts under. Every address is parsed and written in
+its canonical form (ports and brackets stripped, IPv4-mapped IPv6 unwrapped), so one
+client has one spelling in the throttles, the session list and the audit log.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from django.http import HttpRequest
 
 from .conf import AuthSettings
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# "[2001:db8::1]:443" and "203.0.113.9:51234" as proxies write them (RFC 7239 §6 style).
+_BRACKETED = re.compile(r"^\[([0-9A-Fa-f:.]+)\](?::[0-9]{1,5})?$")
+_IPV4_WITH_PORT = re.compile(r"^([0-9.]+):[0-9]{1,5}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
-def _is_trusted(address: str, conf: AuthSettings) -> bool:
+
+def parse_address(text: str) -> IPAddress | None:
+    """An address from a header or the socket, or None when it is not one."""
+    text = text.strip()
+    for pattern in (_BRACKETED, _IPV4_WITH_PORT):
+        match = pattern.fullmatch(text)
+        if match:
+            text = match.group(1)
+            break
     try:
-        ip = ipaddress.ip_address(address)
+        address = ipaddress.ip_address(text)
     except ValueError:
-        return False
-    return any(ip in ipaddress.ip_network(net, strict=False) for net in conf.trusted_proxies)
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def _is_trusted(address: IPAddress, conf: AuthSettings) -> bool:
+    return any(address in ipaddress.ip_network(net, strict=False) for net in conf.trusted_proxies)
+
+
+def _client_address(request: HttpRequest, conf: AuthSettings) -> IPAddress | None:
+    remote = parse_address(request.META.get("REMOTE_ADDR") or "")
+    if not (conf.trusted_proxy_count or conf.trusted_proxies) or remote is None:
+        return remote
+    forwarded = [part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    chain = [parse_address(part) for part in forwarded if part.strip()] + [remote]
+    if conf.trusted_proxy_count:
+        # The last N hops are our proxies; the one before them is the client. A chain too
+        # short, or an entry that is not an address, means the proxy did not write it.
+        index = len(chain) - 1 - conf.trusted_proxy_count
+        return chain[index] if index >= 0 and chain[index] is not None else remote
+    for address in reversed(chain):
+        if address is None:
+            return remote
+        if not _is_trusted(address, conf):
+            return address
+    return remote
 
 
 def client_ip(request: HttpRequest, conf: AuthSettings) -> str | None:
-    """The nearest address that no trusted proxy vouches for."""
-    remote = request.META.get("REMOTE_ADDR") or None
-    if not (conf.trusted_proxy_count or conf.trusted_proxies):
-        return remote
-    forwarded = [
-        part.strip()
-        for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        if part.strip()
-    ]
-    chain = [*forwarded, remote] if remote else forwarded
-    if conf.trusted_proxy_count:
-        # The last N hops are our proxies; the one before them is the client.
-        index = len(chain) - 1 - conf.trusted_proxy_count
-        return chain[index] if index >= 0 else chain[0] if chain else None
-    for address in reversed(chain):
-        if not _is_trusted(address, conf):
-            return address
-    return chain[0] if chain else None
+    """The nearest address that no trusted proxy vouches for, canonical, or None."""
+    address = _client_address(request, conf)
+    return str(address) if address is not None else None
+
+
+def throttle_key(ip: str | None) -> str | None:
+    """The key an address is rate-limited under: IPv6 clients by their /64, the smallest
+    block one subscriber is given (RFC 6177), so rotating within it resets nothing."""
+    address = parse_address(ip) if ip else None
+    if address is None:
+        return None
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 def user_agent(request: HttpRequest) -> str:
-    return request.META.get("HTTP_USER_AGENT", "")[:512]
+    """The user agent as stored: control characters (NUL among them, which PostgreSQL
+    text refuses) removed, and at most 512 characters."""
+    return _CONTROL.sub("", request.META.get("HTTP_USER_AGENT", ""))[:512]

@@ -68,20 +68,30 @@ class RefreshResponseSerializer(serializers.Serializer):
     refresh = serializers.CharField(required=False, help_text="Only for body clients.")
 
 
+class MinuteField(serializers.DateTimeField):
+    """A time shown to the minute: ``last_used`` and ``expires`` move with every rotation,
+    and to the second they would tell the holder of a copied refresh token when the real
+    client rotates (and so when the previous token is worth presenting)."""
+
+    def to_representation(self, value: Any) -> Any:
+        return super().to_representation(value.replace(second=0, microsecond=0))
+
+
 class SessionSerializer(serializers.ModelSerializer):
     created = serializers.DateTimeField(source="created_at")
-    last_used = serializers.DateTimeField(source="last_used_at")
+    last_used = MinuteField(source="last_used_at")
     expires = serializers.SerializerMethodField()
+    kind = serializers.CharField(read_only=True)
     current = serializers.SerializerMethodField()
 
     class Meta:
         model = Session
-        fields = ["id", "created", "last_used", "expires", "user_agent", "ip", "current"]
+        fields = ["id", "kind", "created", "last_used", "expires", "user_agent", "ip", "current"]
         read_only_fields = fields
 
     def get_expires(self, session: Session) -> str:
         expires = min(session.idle_expires_at, session.absolute_expires_at)
-        return serializers.DateTimeField().to_representation(expires)
+        return MinuteField().to_representation(expires)  # type: ignore[no-any-return]
 
     def get_current(self, session: Session) -> bool:
         return str(session.pk) == self.context.get("current_session_id")

@@ -17,7 +17,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 
-from . import clock, codec, keys, store
+from . import clock, codec, keys, network, store
+from .backends import throttled_error
 from .conf import AuthSettings, get_settings
 from .errors import (
     InvalidCredentialsError,
@@ -93,31 +94,38 @@ def session_expires_at(session: Session) -> datetime:
     return min(session.idle_expires_at, session.absolute_expires_at)
 
 
-def is_user_unchanged(user: Any, fingerprint: str) -> bool:
+def is_active(user: Any) -> bool:
+    return bool(getattr(user, "is_active", True))
+
+
+def is_user_unchanged(user: Any, credential_digest: str) -> bool:
     """The session's user is still active and has the password it had at login."""
-    return bool(getattr(user, "is_active", True)) and constant_time_compare(
-        fingerprint, store.password_fingerprint(user.password)
-    )
+    return is_active(user) and keys.matches_credential(credential_digest, user.pk, user.password)
 
 
 def login(request: HttpRequest, username: str, password: str, client: Client) -> IssuedTokens:
     """Check the credentials and open a session; one generic error for every failure.
 
-    Django's ModelBackend hashes the password for unknown users too and refuses
-    inactive users only after hashing, so all three failures cost the same.
+    ``authenticate()`` runs the throttles and pads every failure to one duration
+    (``backends``); Django's ModelBackend hashes the password for unknown users too and
+    refuses inactive users only after hashing. The failure's audit event comes from
+    Django's ``user_login_failed`` signal, as for every other way in.
     """
-    conf = get_settings()
-    now = clock.now()
     user = authenticate(request, username=username, password=password)
     if user is None:
-        store.record_event(
-            Kind.LOGIN_FAILED,
-            now=now,
-            username=username,
-            ip=client.ip,
-            user_agent=client.user_agent,
-        )
+        throttled = throttled_error(request)
+        if throttled is not None:
+            raise throttled
         raise InvalidCredentialsError(f"login failed for {username!r}")
+    return open_session(request, user, client, username=username)
+
+
+def open_session(
+    request: HttpRequest | None, user: Any, client: Client, *, username: str = ""
+) -> IssuedTokens:
+    """A new token session for a user whose credentials were just checked."""
+    conf = get_settings()
+    now = clock.now()
     session = store.create_session(
         user, now=now, conf=conf, user_agent=client.user_agent, ip=client.ip
     )
@@ -126,11 +134,12 @@ def login(request: HttpRequest, username: str, password: str, client: Client) ->
         now=now,
         user=user,
         session_id=session.pk,
-        username=username,
+        username=username or user.get_username(),
         ip=client.ip,
         user_agent=client.user_agent,
     )
-    user_logged_in.send(sender=user.__class__, request=request, user=user)
+    # The session is named so that the receiver in ``signals`` does not open a second one.
+    user_logged_in.send(sender=user.__class__, request=request, user=user, spa_auth_session=session)
     return _issue_current(session, now=now, conf=conf, user=user)
 
 
@@ -139,8 +148,11 @@ def refresh(token: str, client: Client) -> IssuedTokens:
     conf = get_settings()
     now = clock.now()
     session_id, generation = keys.parse_refresh_token(token)
-    # The common case is one statement: rotate a live session whose user is unchanged.
-    rotated = store.rotate_session(session_id, generation, now=now, conf=conf)
+    rotated_by = keys.client_digest(network.throttle_key(client.ip), client.user_agent)
+    # The common case is one statement: rotate a live session whose user is active.
+    rotated = store.rotate_session(
+        session_id, generation, now=now, conf=conf, rotated_by=rotated_by
+    )
     if rotated is not None:
         return _after_rotation(session_id, generation + 1, rotated, client, now=now, conf=conf)
     # Otherwise read the session to tell a race, a replay, an ended session apart.
@@ -149,16 +161,26 @@ def refresh(token: str, client: Client) -> IssuedTokens:
         if session is None:
             raise RefreshInvalidError("unknown session")
         _require_live(session, now)
+        if session.kind != Session.Kind.TOKEN:
+            raise RefreshInvalidError(f"session {session.pk} has no refresh tokens")
         if generation == session.generation:
-            rotated = store.rotate_session(session_id, generation, now=now, conf=conf)
+            rotated = store.rotate_session(
+                session_id, generation, now=now, conf=conf, rotated_by=rotated_by
+            )
             if rotated is not None:
                 return _after_rotation(
                     session_id, generation + 1, rotated, client, now=now, conf=conf
                 )
             continue  # a concurrent refresh won the swap: look again
         if generation == session.generation - 1 and _within_grace(session, now, conf):
-            # Two tabs or a retried request: hand out the same newest token again.
-            return _issue_current(session, now=now, conf=conf)
+            if constant_time_compare(session.rotated_by, rotated_by):
+                # Two tabs or a retried request of the client that rotated: the same
+                # newest token again, and on the record.
+                _record_grace(session, client, now)
+                return _issue_current(session, now=now, conf=conf)
+            # The previous token from anyone else is a copy: a stolen token's only chance
+            # to ride along is exactly this, so it ends the session (DESIGN.md, revisions).
+            _revoke_for_reuse(session, generation, client, now, why="from another client")
         if generation < session.generation:
             _revoke_for_reuse(session, generation, client, now)
         raise RefreshInvalidError("generation from the future")
@@ -174,6 +196,11 @@ def _after_rotation(
     now: datetime,
     conf: AuthSettings,
 ) -> IssuedTokens:
+    if not keys.matches_credential(
+        rotated.credential_digest, rotated.user_id, rotated.password_hash
+    ):
+        store.revoke_session(session_id, reason="user_changed", now=now)
+        raise SessionRevokedError(f"password of the user of session {session_id} changed")
     logger.info("refresh session=%s generation=%s", session_id, generation)
     if conf.audit_refresh_events:
         store.record_event(
@@ -189,7 +216,26 @@ def _after_rotation(
 
 
 def _within_grace(session: Session, now: datetime, conf: AuthSettings) -> bool:
-    return session.rotated_at is not None and now - session.rotated_at <= conf.refresh_grace
+    """Within the grace window of the last rotation. Instances' clocks differ: a rotation
+    stamped by a clock ahead of this one may look as if from the future, and is allowed
+    only up to the leeway, so skew never lengthens the window by more than that."""
+    if session.rotated_at is None:
+        return False
+    elapsed = now - session.rotated_at
+    return -conf.leeway <= elapsed <= conf.refresh_grace
+
+
+def _record_grace(session: Session, client: Client, now: datetime) -> None:
+    logger.info("refresh grace answer: session=%s", session.pk)
+    store.record_event(
+        Kind.REFRESH_GRACE,
+        now=now,
+        user_id=session.user_id,
+        session_id=session.pk,
+        ip=client.ip,
+        user_agent=client.user_agent,
+        detail=f"generation {session.generation - 1} presented again",
+    )
 
 
 def _require_live(session: Session, now: datetime) -> None:
@@ -197,17 +243,20 @@ def _require_live(session: Session, now: datetime) -> None:
         raise SessionRevokedError(f"session {session.pk} revoked ({session.revoke_reason})")
     if session_expires_at(session) <= now:
         raise SessionExpiredError(f"session {session.pk} expired")
-    if not is_user_unchanged(session.user, session.password_fingerprint):
+    if not is_user_unchanged(session.user, session.credential_digest):
         store.revoke_session(session.pk, reason="user_changed", now=now)
         raise SessionRevokedError(f"user of session {session.pk} deactivated or password changed")
 
 
-def _revoke_for_reuse(session: Session, generation: int, client: Client, now: datetime) -> None:
+def _revoke_for_reuse(
+    session: Session, generation: int, client: Client, now: datetime, *, why: str = ""
+) -> None:
     store.revoke_session(session.pk, reason="refresh_reused", now=now)
     logger.warning(
-        "refresh token reuse: session=%s presented generation %s, current %s; session revoked",
+        "refresh token reuse: session=%s presented generation %s %s, current %s; revoked",
         session.pk,
         generation,
+        why,
         session.generation,
     )
     store.record_event(
@@ -217,7 +266,7 @@ def _revoke_for_reuse(session: Session, generation: int, client: Client, now: da
         session_id=session.pk,
         ip=client.ip,
         user_agent=client.user_agent,
-        detail=f"generation {generation} presented, current {session.generation}",
+        detail=f"generation {generation} presented {why}, current {session.generation}",
     )
     raise RefreshReusedError(f"session {session.pk} revoked for reuse")
 
@@ -230,8 +279,12 @@ def authenticate_access_token(token: str) -> tuple[Any, codec.AccessClaims]:
     found = store.get_live_session_user(uuid.UUID(claims["sid"]), now=now)
     if found is None:
         raise SessionRevokedError(f"session {claims['sid']} is revoked, expired or unknown")
-    user, fingerprint = found
-    if str(user.pk) != claims["sub"] or not is_user_unchanged(user, fingerprint):
+    user, credential = found
+    if str(user.pk) != claims["sub"]:
+        raise SessionRevokedError(f"session {claims['sid']} is not of user {claims['sub']}")
+    if not is_user_unchanged(user, credential):
+        # Ended, not paused: reactivating the user must not revive this session.
+        store.revoke_session(claims["sid"], reason="user_changed", now=now)
         raise SessionRevokedError(f"session {claims['sid']}: user deactivated or password changed")
     return user, claims
 
@@ -293,26 +346,36 @@ def revoke_all_for_user(user: Any, *, reason: str = "admin") -> int:
     return len(revoked)
 
 
-def change_password(
-    user: Any, new_password: str, *, keep_session: str | None, client: Client
-) -> int:
-    """Set the password, end every other session, keep the current one signed in."""
+def change_password(user: Any, new_password: str, *, client: Client) -> IssuedTokens:
+    """Set the password and end every session, the current one included; the device that
+    changed it goes on in a new session, so any copy of its old refresh token dies too."""
+    conf = get_settings()
     now = clock.now()
     user.set_password(new_password)
     with transaction.atomic():
         user.save(update_fields=["password"])
-        if keep_session is not None:
-            store.update_password_fingerprint(keep_session, user.password)
-        revoked = store.revoke_user_sessions(
-            user.pk, reason="password_change", now=now, keep=keep_session
+        revoked = store.revoke_user_sessions(user.pk, reason="password_change", now=now)
+        session = store.create_session(
+            user, now=now, conf=conf, user_agent=client.user_agent, ip=client.ip
         )
     store.record_event(
         Kind.PASSWORD_CHANGE,
         now=now,
         user=user,
-        session_id=keep_session,
+        session_id=session.pk,
         ip=client.ip,
         user_agent=client.user_agent,
-        detail=f"{len(revoked)} other sessions ended",
+        detail=f"{len(revoked)} sessions ended",
     )
+    return _issue_current(session, now=now, conf=conf, user=user)
+
+
+def revoke_for_deactivation(user: Any) -> int:
+    """End every session of a user who was deactivated (reactivation revives none)."""
+    now = clock.now()
+    revoked = store.revoke_user_sessions(user.pk, reason="deactivated", now=now)
+    if revoked:
+        store.record_event(
+            Kind.DEACTIVATED, now=now, user=user, detail=f"{len(revoked)} sessions ended"
+        )
     return len(revoked)

@@ -22,8 +22,6 @@ from django.db.models import Model
 
 from .models import Session
 
-FINGERPRINT_LENGTH = 32  # characters of the password hash kept as the session's fingerprint
-
 
 @dataclass(frozen=True)
 class _Columns:
@@ -89,33 +87,30 @@ def _statements(alias: str) -> _Statements:
     )
     select = f"SELECT {', '.join(session.sql + user.sql)} {joined}"
     select_live_user = (
-        f"SELECT s.{quote('password_fingerprint')}, {', '.join(user.sql)} {joined}"
+        f"SELECT s.{quote('credential_digest')}, {', '.join(user.sql)} {joined}"
         f" AND s.{quote('revoked_at')} IS NULL"
         f" AND s.{quote('idle_expires_at')} > %s AND s.{quote('absolute_expires_at')} > %s"
     )
     user_table, user_pk = quote(user_model._meta.db_table), quote(str(user_model._meta.pk.column))
-    password = f"u.{quote('password')}"
-    # The password-hash tail as SQL computes it, to compare with the fingerprint.
-    tail = (
-        f"substr({password}, -{FINGERPRINT_LENGTH})"
-        if connections[alias].vendor == "sqlite"
-        else f"right({password}, {FINGERPRINT_LENGTH})"
-    )
     active = (
         f" AND u.{quote('is_active')} = %s"
         if any(f.name == "is_active" for f in user_model._meta.concrete_fields)
         else ""
     )
+    owner = f"u.{user_pk} = {table}.{quote('user_id')}"
+    # The credential digest is keyed, so SQL cannot compute it: the statement returns the
+    # user's password hash (a scalar subquery, one round trip) and Python compares.
     rotate = (
         f"UPDATE {table} SET {quote('generation')} = {quote('generation')} + 1, "  # noqa: S608
         f"{quote('rotated_at')} = %s, {quote('last_used_at')} = %s, "
-        f"{quote('idle_expires_at')} = %s "
+        f"{quote('idle_expires_at')} = %s, {quote('rotated_by')} = %s "
         f"WHERE {quote('id')} = %s AND {quote('generation')} = %s "
-        f"AND {quote('revoked_at')} IS NULL "
+        f"AND {quote('kind')} = %s AND {quote('revoked_at')} IS NULL "
         f"AND {quote('idle_expires_at')} > %s AND {quote('absolute_expires_at')} > %s "
-        f"AND EXISTS (SELECT 1 FROM {user_table} u WHERE u.{user_pk} = {table}.{quote('user_id')}"
-        f"{active} AND {tail} = {table}.{quote('password_fingerprint')}) "
-        f"RETURNING {quote('user_id')}, {quote('absolute_expires_at')}"
+        f"AND EXISTS (SELECT 1 FROM {user_table} u WHERE {owner}{active}) "
+        f"RETURNING {quote('user_id')}, {quote('absolute_expires_at')}, "
+        f"{quote('credential_digest')}, "
+        f"(SELECT u.{quote('password')} FROM {user_table} u WHERE {owner})"
     )
     expiry = Session._meta.get_field("absolute_expires_at").get_col(Session._meta.db_table)
     prepared = _Statements(
@@ -138,10 +133,16 @@ def _session_key(session_id: uuid.UUID, connection: Any) -> Any:
     return session_id if connection.features.has_native_uuid_field else session_id.hex
 
 
+def _alias() -> str:
+    """Sessions are read where they are written: a read replica that lags would let a
+    revoked session through, and revocation must hold on the very next request."""
+    return str(router.db_for_write(Session))
+
+
 def fetch_live_user(session_id: uuid.UUID, *, now: datetime) -> tuple[Any, str] | None:
-    """The hot path: (user, the session's password fingerprint) if the session is neither
+    """The hot path: (user, the session's credential digest) if the session is neither
     revoked nor expired at ``now``; only the user becomes a model instance."""
-    alias = router.db_for_read(Session)
+    alias = _alias()
     connection = connections[alias]
     statements = _statements(alias)
     stamp = connection.ops.adapt_datetimefield_value(now)
@@ -157,7 +158,7 @@ def fetch_live_user(session_id: uuid.UUID, *, now: datetime) -> tuple[Any, str] 
 
 def fetch_session(session_id: uuid.UUID) -> Session | None:
     """The session with its user (cached on it), in one statement."""
-    alias = router.db_for_read(Session)
+    alias = _alias()
     connection = connections[alias]
     statements = _statements(alias)
     with connection.cursor() as cursor:
@@ -176,13 +177,21 @@ def fetch_session(session_id: uuid.UUID) -> Session | None:
 class Rotated:
     user_id: Any
     absolute_expires_at: datetime
+    credential_digest: str
+    password_hash: str
 
 
 def rotate(
-    session_id: uuid.UUID, generation: int, *, now: datetime, idle_until: datetime
+    session_id: uuid.UUID,
+    generation: int,
+    *,
+    now: datetime,
+    idle_until: datetime,
+    rotated_by: str,
 ) -> Rotated | None:
-    """Compare-and-swap the generation, in one statement that also checks the user."""
-    alias = router.db_for_write(Session)
+    """Compare-and-swap the generation of a live token session whose user is active, in
+    one statement that also returns what the caller needs to check the credential."""
+    alias = _alias()
     connection = connections[alias]
     adapt = connection.ops.adapt_datetimefield_value
     stamp = adapt(now)
@@ -190,8 +199,10 @@ def rotate(
         stamp,
         stamp,
         adapt(idle_until),
+        rotated_by,
         _session_key(session_id, connection),
         generation,
+        Session.Kind.TOKEN.value,
         stamp,
         stamp,
     ]
@@ -206,4 +217,6 @@ def rotate(
     expires = row[1]
     for converter in statements.absolute_expiry_converters:
         expires = converter(expires, statements.absolute_expiry_column, connection)
-    return Rotated(user_id=row[0], absolute_expires_at=expires)
+    return Rotated(
+        user_id=row[0], absolute_expires_at=expires, credential_digest=row[2], password_hash=row[3]
+    )

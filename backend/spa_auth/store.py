@@ -12,22 +12,19 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from . import sessions_sql
+from . import keys, sessions_sql
 from .conf import AuthSettings
-from .models import AuditEvent, Session
-
-FINGERPRINT_LENGTH = sessions_sql.FINGERPRINT_LENGTH
-
-
-def password_fingerprint(password_hash: str) -> str:
-    """The tail of the stored password hash: digest characters that change with every new
-    password (each gets a new salt), and that SQL can compare as well as Python. Alone,
-    without the salt and the rest of the digest, it is no use to an attacker."""
-    return password_hash[-FINGERPRINT_LENGTH:]
+from .models import AuditEvent, Session, ThrottleCounter
 
 
 def create_session(
-    user: Any, *, now: datetime, conf: AuthSettings, user_agent: str, ip: str | None
+    user: Any,
+    *,
+    now: datetime,
+    conf: AuthSettings,
+    user_agent: str,
+    ip: str | None,
+    kind: str = Session.Kind.TOKEN,
 ) -> Session:
     absolute = now + conf.refresh_absolute_lifetime
     return Session.objects.create(
@@ -36,7 +33,8 @@ def create_session(
         last_used_at=now,
         idle_expires_at=now + conf.refresh_idle_lifetime,  # as every rotation sets it
         absolute_expires_at=absolute,
-        password_fingerprint=password_fingerprint(user.password),
+        credential_digest=keys.credential_digest(user.pk, user.password),
+        kind=kind,
         user_agent=user_agent[:512],
         ip=ip,
     )
@@ -48,21 +46,25 @@ def get_session(session_id: uuid.UUID) -> Session | None:
 
 
 def get_live_session_user(session_id: uuid.UUID, *, now: datetime) -> tuple[Any, str] | None:
-    """The hot path: the user of a live session and the session's password fingerprint."""
+    """The hot path: the user of a live session and the session's credential digest."""
     return sessions_sql.fetch_live_user(session_id, now=now)
 
 
 def rotate_session(
-    session_id: uuid.UUID, generation: int, *, now: datetime, conf: AuthSettings
+    session_id: uuid.UUID, generation: int, *, now: datetime, conf: AuthSettings, rotated_by: str
 ) -> sessions_sql.Rotated | None:
     """Atomically advance the generation from ``generation`` if the session is live and
-    its user active with the same password; the user id and absolute expiry if so.
+    its user active; what the caller needs to check the user's credential if so.
 
     One UPDATE with the expected generation in its WHERE clause: of two concurrent
     refreshes with the same token exactly one matches, on SQLite and PostgreSQL alike.
     """
     return sessions_sql.rotate(
-        session_id, generation, now=now, idle_until=now + conf.refresh_idle_lifetime
+        session_id,
+        generation,
+        now=now,
+        idle_until=now + conf.refresh_idle_lifetime,
+        rotated_by=rotated_by,
     )
 
 
@@ -94,10 +96,14 @@ def revoke_user_sessions(
     return ids
 
 
-def update_password_fingerprint(session_id: uuid.UUID | str, password_hash: str) -> None:
-    Session.objects.filter(pk=session_id).update(
-        password_fingerprint=password_fingerprint(password_hash)
-    )
+def follow_rehash(user_id: Any, old_hash: str, new_hash: str) -> int:
+    """Keep the user's sessions when Django re-hashes the same password (a hasher upgrade at
+    login): the digests of the old hash become digests of the new one."""
+    return Session.objects.filter(
+        user_id=user_id,
+        revoked_at__isnull=True,
+        credential_digest__in=keys.credential_digests(user_id, old_hash),
+    ).update(credential_digest=keys.credential_digest(user_id, new_hash))
 
 
 def live_sessions(user_id: Any, *, now: datetime) -> QuerySet[Session]:
@@ -150,6 +156,14 @@ def prune_sessions(*, now: datetime, batch_size: int) -> int:
         Q(revoked_at__isnull=False) | Q(idle_expires_at__lte=now) | Q(absolute_expires_at__lte=now)
     )
     return _delete_in_batches(dead, batch_size)
+
+
+def prune_throttle_counters(*, now: datetime, batch_size: int) -> int:
+    """Delete counters whose window and lock are over (they would restart at zero)."""
+    stale = ThrottleCounter.objects.filter(
+        expires_at__lte=now.timestamp(), locked_until__lte=now.timestamp()
+    )
+    return _delete_in_batches(stale, batch_size)
 
 
 def prune_events(*, before: datetime, batch_size: int) -> int:

@@ -1,30 +1,24 @@
-"""Rate limits on failures: login per account and per address, refresh, verify, password.
+"""Rate limits: login per account and per address, refresh and verify failures, password.
 
-Counters live in Django's cache (the database cache on one machine, Redis on many), so
-every worker and instance agrees. Each check runs before any password is hashed or
-token verified, and costs one cache read; only failures write. Fixed windows keyed by
-the window's index, so a counter never needs resetting and expires by itself.
+Counters live in a database table (``counters``), shared by every worker and instance,
+and never evicted: a cache culls entries when it fills, and an attacker who can fill it
+can wipe a lock. An expensive attempt (a password check) first *reserves* its place with
+one atomic statement, so a burst of simultaneous guesses cannot all pass the check before
+any of them is counted; a successful attempt gives its place back, so only failures count
+against a client.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
-from django.core.cache import caches
-
-from . import clock
+from . import clock, counters, network
 from .conf import AuthSettings
 from .errors import ThrottledError
 
-logger = logging.getLogger("spa_auth")
-_PREFIX = "spa_auth:throttle"
 _MAX_LOCK = timedelta(hours=24)
 
 
@@ -33,13 +27,17 @@ class Limit:
     """At most ``count`` failures per ``window`` for one key of one kind.
 
     With ``backoff``, reaching the limit locks the key for ``window``, doubling with each
-    further failure; the count survives window boundaries until a whole window is quiet.
+    further failure; the count survives until a whole window after the last lock is quiet.
     """
 
     kind: str
     count: int
     window: timedelta
     backoff: bool = False
+
+    @property
+    def seconds(self) -> float:
+        return max(1.0, self.window.total_seconds())
 
 
 def login_account_limit(conf: AuthSettings) -> Limit:
@@ -57,7 +55,9 @@ def refresh_ip_limit(conf: AuthSettings) -> Limit:
 
 
 def password_limit(conf: AuthSettings) -> Limit:
-    return Limit("password-user", conf.login_failures_per_account, conf.login_failure_window)
+    return Limit(
+        "password-user", conf.login_failures_per_account, conf.login_failure_window, backoff=True
+    )
 
 
 def account_key(username: str) -> str:
@@ -65,92 +65,80 @@ def account_key(username: str) -> str:
     return hashlib.sha256(username.strip().casefold().encode()).hexdigest()
 
 
-@contextmanager
-def _tolerating_outage() -> Iterator[None]:
-    """While the shared cache is down, limits are not enforced (logged), and nothing fails:
-    logins keep working on the database alone and limits resume when the cache returns."""
-    try:
-        yield
-    except Exception as exc:  # noqa: BLE001  (every backend has its own connection errors)
-        logger.error("throttle cache unavailable, limits not enforced: %s", exc)
+def ip_key(ip: str | None) -> str | None:
+    """The key of a client address (IPv6 by its /64), or None when there is none."""
+    return network.throttle_key(ip)
 
 
-def _cache(conf: AuthSettings) -> Any:
-    return caches[conf.throttle_cache_alias]
+def _name(limit: Limit, key: str) -> str:
+    return f"{limit.kind}:{key}"
 
 
-def _window(window: timedelta) -> tuple[int, int]:
-    """The current window's index and the whole seconds left in it."""
-    seconds = max(1, int(window.total_seconds()))
+@dataclass
+class Reservation:
+    """Places taken before an expensive check; settle with ``failed`` or ``succeeded``."""
+
+    held: list[tuple[Limit, str, int]] = field(default_factory=list)
+
+    def failed(self) -> None:
+        """Keep the places as failures; a back-off limit reached locks its key."""
+        now = clock.now().timestamp()
+        for limit, name, number in self.held:
+            if not limit.backoff:
+                continue
+            if number < limit.count:
+                counters.extend(name, keep_until=now + limit.seconds)
+                continue
+            excess = number - limit.count
+            seconds = min(limit.seconds * 2 ** min(excess, 16), _MAX_LOCK.total_seconds())
+            counters.lock(
+                name,
+                until=now + seconds,
+                keep_until=now + seconds + limit.seconds,
+                allowed=number + 1,
+            )
+        self.held = []
+
+    def succeeded(self) -> None:
+        """Give the places back; a back-off key (an account) starts again from nothing."""
+        for limit, name, _ in self.held:
+            if limit.backoff:
+                counters.delete(name)
+            else:
+                counters.decrement(name)
+        self.held = []
+
+
+def reserve(*checks: tuple[Limit, str | None]) -> Reservation:
+    """Take one place under each (limit, key), or raise ``ThrottledError`` taking none."""
     now = clock.now().timestamp()
-    index = int(now // seconds)
-    return index, max(1, math.ceil((index + 1) * seconds - now))
-
-
-def _counter_key(limit: Limit, key: str) -> tuple[str, int]:
-    """The counter's cache key and how long it must live."""
-    if limit.backoff:
-        return f"{_PREFIX}:{limit.kind}:{key}", int(limit.window.total_seconds())
-    index, left = _window(limit.window)
-    return f"{_PREFIX}:{limit.kind}:{key}:{index}", left
-
-
-def _lock_key(limit: Limit, key: str) -> str:
-    return f"{_PREFIX}:{limit.kind}:{key}:lock"
-
-
-def check(conf: AuthSettings, *checks: tuple[Limit, str | None]) -> None:
-    """Raise ``ThrottledError`` if any (limit, key) is over its limit or locked; one read."""
-    wanted: dict[str, tuple[Limit, int]] = {}
+    reservation = Reservation()
     for limit, key in checks:
         if key is None:
             continue
-        if not limit.backoff:  # a back-off limit is enforced by its lock alone
-            counter, left = _counter_key(limit, key)
-            wanted[counter] = (limit, left)
-        wanted[_lock_key(limit, key)] = (limit, 0)
-    found: dict[str, Any] = {}
-    with _tolerating_outage():
-        found = _cache(conf).get_many(list(wanted))
-    now = clock.now().timestamp()
-    waits = []
-    for name, value in found.items():
-        limit, left = wanted[name]
-        if name.endswith(":lock") and value > now:
-            waits.append(math.ceil(value - now))
-        elif not name.endswith(":lock") and value >= limit.count:
-            waits.append(left)
-    if waits:
-        raise ThrottledError(max(1, max(waits)))
+        name = _name(limit, key)
+        got = counters.increment(name, now=now, window=limit.seconds, allowed=limit.count)
+        if got.locked_until <= now and got.count <= got.allowed:
+            reservation.held.append((limit, name, got.count))
+            continue
+        if got.locked_until > now:
+            wait = got.locked_until - now
+        else:  # simultaneous attempts took every place: refused, and given back
+            counters.decrement(name)
+            wait = got.expires_at - now if not limit.backoff else limit.seconds
+        for _, held, _ in reservation.held:
+            counters.decrement(held)
+        raise ThrottledError(max(1, math.ceil(wait)))
+    return reservation
 
 
-def record_failure(conf: AuthSettings, limit: Limit, key: str | None) -> None:
-    """Count one failure; past a back-off limit, lock the key for a doubling time."""
+def count_failure(limit: Limit, key: str | None) -> ThrottledError | None:
+    """Count a cheap failure (a bad refresh or access token); past the limit, the error
+    the client should get instead of the failure's own."""
     if key is None:
-        return
-    with _tolerating_outage():
-        _count_failure(conf, limit, key)
-
-
-def _count_failure(conf: AuthSettings, limit: Limit, key: str) -> None:
-    counter, left = _counter_key(limit, key)
-    cache = _cache(conf)
-    cache.add(counter, 0, left + 1)
-    try:
-        failures = cache.incr(counter)
-    except ValueError:  # the counter expired between add and incr
-        cache.set(counter, 1, left + 1)
-        failures = 1
-    if limit.backoff and failures >= limit.count:
-        excess = failures - limit.count
-        lock = min(limit.window * (2 ** min(excess, 16)), _MAX_LOCK)
-        until = clock.now().timestamp() + lock.total_seconds()
-        cache.set(_lock_key(limit, key), until, int(lock.total_seconds()) + 1)
-        # Keep counting through the lock and one quiet window after it.
-        cache.touch(counter, int((lock + limit.window).total_seconds()))
-
-
-def clear(conf: AuthSettings, limit: Limit, key: str) -> None:
-    counter, _ = _counter_key(limit, key)
-    with _tolerating_outage():
-        _cache(conf).delete_many([counter, _lock_key(limit, key)])
+        return None
+    now = clock.now().timestamp()
+    got = counters.increment(_name(limit, key), now=now, window=limit.seconds, allowed=limit.count)
+    if got.count > got.allowed:
+        return ThrottledError(max(1, math.ceil(got.expires_at - now)))
+    return None

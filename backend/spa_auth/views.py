@@ -27,7 +27,8 @@ from rest_framework.views import APIView
 from . import clock, cookies, keys, keyset, network, services, throttling
 from .authentication import JWTSessionAuthentication
 from .conf import SYMMETRIC_ALGORITHMS, get_settings
-from .errors import AuthError, InvalidCredentialsError, RefreshMissingError, ThrottledError
+from .errors import AuthError, RefreshMissingError, ThrottledError
+from .pagination import BoundedLimitOffsetPagination
 from .parsers import StrictJSONParser
 from .schema import CSRF_HEADER, ERROR, NO_CONTENT, REFRESH_COOKIE
 from .serializers import (
@@ -118,16 +119,10 @@ def _token_response(
 def _count_token_failure(conf: Any, ip: str | None) -> ThrottledError | None:
     """Count a failed refresh or verify; past the limit, the answer becomes a 429.
 
-    Checked on failures only: a valid token carries a 256-bit MAC or signature and cannot
-    be guessed, so the success path costs no cache read, while guessing gets throttled.
+    Counted on failures only: a valid token carries a 256-bit MAC or signature and cannot
+    be guessed, so the success path costs nothing, while guessing gets throttled.
     """
-    limit = throttling.refresh_ip_limit(conf)
-    try:
-        throttling.check(conf, (limit, ip))
-    except ThrottledError as throttled:
-        return throttled
-    throttling.record_failure(conf, limit, ip)
-    return None
+    return throttling.count_failure(throttling.refresh_ip_limit(conf), throttling.ip_key(ip))
 
 
 class JSONOnlyNegotiation(BaseContentNegotiation):
@@ -177,25 +172,12 @@ class ObtainTokenView(_PublicAuthView):
         summary="Log in: access token in the body, refresh token in an httpOnly cookie.",
     )
     def post(self, request: Request) -> Response:
-        conf = get_settings()
         refuse_foreign_origin(request)  # login CSRF: no logging a victim into our account
         form = LoginSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         username, password = form.validated_data["username"], form.validated_data["password"]
-        client = client_of(request)
-        account, per_account = (
-            throttling.account_key(username),
-            throttling.login_account_limit(conf),
-        )
-        per_ip = throttling.login_ip_limit(conf)
-        throttling.check(conf, (per_account, account), (per_ip, client.ip))
-        try:
-            issued = services.login(request._request, username, password, client)
-        except InvalidCredentialsError:
-            throttling.record_failure(conf, per_account, account)
-            throttling.record_failure(conf, per_ip, client.ip)
-            raise
-        throttling.clear(conf, per_account, account)
+        # Throttled, padded and audited inside authenticate() (backends, signals).
+        issued = services.login(request._request, username, password, client_of(request))
         # A new login gets a new CSRF token (login CSRF, as django.contrib.auth.login does).
         rotate_token(request._request)
         get_token(request._request)
@@ -307,6 +289,7 @@ class LogoutAllView(AuthAPIView):
 class SessionListView(generics.ListAPIView, AuthAPIView):
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = SessionSerializer
+    pagination_class = BoundedLimitOffsetPagination
 
     def get_queryset(self) -> Any:
         from . import store
@@ -337,24 +320,35 @@ class PasswordChangeView(AuthAPIView):
 
     @extend_schema(
         request=PasswordChangeSerializer,
-        responses={204: NO_CONTENT, 400: ERROR, 401: ERROR, 429: ERROR},
+        parameters=[REFRESH_COOKIE],
+        responses={200: RefreshResponseSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
+        summary="Change the password: every session ends, this device goes on in a new one.",
     )
     def post(self, request: Request) -> Response:
         conf = get_settings()
-        per_user, user_key = throttling.password_limit(conf), str(request.user.pk)
-        throttling.check(conf, (per_user, user_key))
+        reservation = throttling.reserve((throttling.password_limit(conf), str(request.user.pk)))
         form = PasswordChangeSerializer(data=request.data, context={"user": request.user})
         if not form.is_valid():
             if "old_password" in form.errors:
-                throttling.record_failure(conf, per_user, user_key)
+                reservation.failed()
+            else:
+                reservation.succeeded()
             raise exceptions.ValidationError(form.errors)
-        services.change_password(
-            request.user,
-            form.validated_data["new_password"],
-            keep_session=current_session_id(request),
-            client=client_of(request),
+        reservation.succeeded()
+        issued = services.change_password(
+            request.user, form.validated_data["new_password"], client=client_of(request)
         )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        # This device goes on in a new session: a cookie client gets the new refresh token
+        # as a cookie, a body client in the body, as on refresh.
+        by_cookie = cookies.read_refresh_cookie(request, conf) is not None
+        body: dict[str, Any] = {
+            "token": issued.access_token,
+            "token_type": "Bearer",
+            "expires_in": issued.expires_in,
+        }
+        if not by_cookie:
+            body["refresh"] = issued.refresh_token
+        return _token_response(request, issued, body, set_cookie=by_cookie)
 
 
 @method_decorator(ensure_csrf_cookie, name="dispatch")

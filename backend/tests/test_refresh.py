@@ -195,7 +195,7 @@ def test_refresh_of_a_deactivated_user_revokes_the_session(client, user):
     user.is_active = False
     user.save()
     assert refresh_body(client, token).json()["code"] == "session_revoked"
-    assert Session.objects.get().revoke_reason == "user_changed"
+    assert Session.objects.get().revoke_reason == "deactivated"
 
 
 def test_failed_refreshes_are_throttled_per_client_address(client, user, settings):

@@ -74,6 +74,7 @@ def test_the_session_list_shows_live_sessions_and_marks_the_current_one(user):
     assert len(current) == 1
     assert set(current[0]) == {
         "id",
+        "kind",
         "created",
         "last_used",
         "expires",
@@ -113,13 +114,37 @@ def change_password(client: Client, token: str, old: str, new: str):
     )
 
 
-def test_password_change_keeps_this_session_and_ends_the_others(user):
+def test_password_change_ends_every_session_and_moves_this_device_to_a_new_one(user):
     client, token = logged_in()
+    old_refresh = client.cookies["refresh_token"].value
     other, other_token = logged_in()
-    assert change_password(client, token, PASSWORD, "a-fresh-long-passphrase").status_code == 204
-    assert client.get("/api/v1/user/", **bearer(token)).status_code == 200
+    response = change_password(client, token, PASSWORD, "a-fresh-long-passphrase")
+    assert response.status_code == 200
+    new_token = response.json()["token"]
+    assert client.cookies["refresh_token"].value != old_refresh  # a new session's cookie
+    assert "refresh" not in response.json()  # a cookie client gets no token in the body
+    assert client.get("/api/v1/user/", **bearer(new_token)).status_code == 200
+    assert client.get("/api/v1/user/", **bearer(token)).status_code == 401
     assert other.get("/api/v1/user/", **bearer(other_token)).status_code == 401
+    # A copy of this device's old refresh token is dead too.
+    stale = Client().post(
+        "/api/v1/auth/refresh_token/", {"refresh": old_refresh}, content_type="application/json"
+    )
+    assert stale.status_code == 401
     assert login(Client(), "alice", "a-fresh-long-passphrase").status_code == 200
+
+
+def test_a_body_client_gets_its_new_refresh_token_in_the_body(user):
+    token = login(Client()).json()["token"]
+    response = change_password(Client(), token, PASSWORD, "a-fresh-long-passphrase")
+    assert response.status_code == 200
+    assert set(response.json()) == {"token", "token_type", "expires_in", "refresh"}
+    again = Client().post(
+        "/api/v1/auth/refresh_token/",
+        {"refresh": response.json()["refresh"]},
+        content_type="application/json",
+    )
+    assert again.status_code == 200
 
 
 def test_password_change_reports_field_errors(user):

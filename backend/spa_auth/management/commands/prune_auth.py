@@ -11,7 +11,10 @@ from spa_auth.conf import get_settings
 
 
 class Command(BaseCommand):
-    help = "Delete expired and revoked sessions and audit events past their retention."
+    help = (
+        "Delete expired and revoked sessions, audit events past their retention and "
+        "throttle counters that have run out."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=1000)
@@ -22,4 +25,7 @@ class Command(BaseCommand):
         events = store.prune_events(
             before=now - get_settings().audit_retention, batch_size=batch_size
         )
-        self.stdout.write(f"Deleted {sessions} sessions and {events} audit events.")
+        counters = store.prune_throttle_counters(now=now, batch_size=batch_size)
+        self.stdout.write(
+            f"Deleted {sessions} sessions, {events} audit events and {counters} throttle counters."
+        )

@@ -18,6 +18,7 @@ from django.contrib.auth.hashers import get_hasher, identify_hasher
 from django.http import HttpRequest
 
 from . import clock, network, services, store
+from .backends import throttled_error
 from .conf import get_settings
 from .models import AuditEvent, Session
 
@@ -46,6 +47,7 @@ def record_login_failure(
         username=username,
         ip=client.ip,
         user_agent=client.user_agent,
+        detail="throttled" if throttled_error(request) is not None else "",
     )
 
 

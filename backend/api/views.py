@@ -11,7 +11,9 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache as default_cache
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import generics, permissions, serializers
 from rest_framework.request import Request
@@ -83,8 +85,21 @@ class HealthView(APIView):
         return Response(body, status=200 if database else 503)
 
 
+# Exempt: it changes nothing, and a POST to a mistyped path (``obtain_token`` without its
+# slash) must learn "not found", not meet Django's CSRF check and its HTML page.
+@csrf_exempt
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: JSON under ``/api/``, Django's own page elsewhere (the admin).
+    The middleware has already logged the reason; the client gets the stable code."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": "CSRF verification failed.", "code": "csrf_failed"}, status=403
+        )
+    return django_csrf_failure(request, reason=reason)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -58,7 +58,9 @@ def generate(alg: str) -> StoredKey:
     pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    return StoredKey(kid=secrets.token_urlsafe(12), alg=alg, status="next", private_pem=pem)
+    # Hex, not urlsafe base64: a kid starting with "-" would read as an option in
+    # `jwt_keys retire KID`.
+    return StoredKey(kid=secrets.token_hex(12), alg=alg, status="next", private_pem=pem)
 
 
 def read(path: Path) -> list[StoredKey]:
@@ -94,8 +96,11 @@ def load_keys(path: Path) -> list[Key]:
     if cached and cached[0] == stamp:
         return cached[1]
     stored = read(path)
-    ordered = sorted(stored, key=lambda key: STATUSES.index(key.status))
-    keys = [key.load() for key in ordered]
+    try:
+        ordered = sorted(stored, key=lambda key: STATUSES.index(key.status))
+        keys = [key.load() for key in ordered]
+    except (ValueError, TypeError) as exc:  # an unknown status, or a PEM that is not a key
+        raise KeysetError(f"{path} is not a valid key set: {exc}") from exc
     if not stored or ordered[0].status != "active":
         raise KeysetError(f"{path} has no active key")
     _loaded[path] = (stamp, keys)

@@ -126,6 +126,7 @@ def open_session(
     """A new token session for a user whose credentials were just checked."""
     conf = get_settings()
     now = clock.now()
+    keys.access_keys(conf)  # no signing key (a KeysetError): fail before any row is written
     session = store.create_session(
         user, now=now, conf=conf, user_agent=client.user_agent, ip=client.ip
     )

@@ -326,8 +326,9 @@ class PasswordChangeView(AuthAPIView):
     )
     def post(self, request: Request) -> Response:
         conf = get_settings()
+        data = request.data  # parsed first: a malformed body is no guess at the password
         reservation = throttling.reserve((throttling.password_limit(conf), str(request.user.pk)))
-        form = PasswordChangeSerializer(data=request.data, context={"user": request.user})
+        form = PasswordChangeSerializer(data=data, context={"user": request.user})
         if not form.is_valid():
             if "old_password" in form.errors:
                 reservation.failed()

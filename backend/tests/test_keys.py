@@ -83,6 +83,13 @@ def test_the_active_key_cannot_be_retired(asymmetric, settings):
         call_command("jwt_keys", "retire", active.kid)
 
 
+def test_key_ids_can_be_passed_on_the_command_line():
+    from spa_auth import keyset
+
+    kids = [keyset.generate("EdDSA").kid for _ in range(300)]
+    assert not any(kid.startswith("-") for kid in kids) and len(set(kids)) == 300
+
+
 def test_algorithm_confusion_with_the_public_key_as_an_hmac_secret_is_refused(
     client, user, settings, tmp_path
 ):
@@ -120,12 +127,59 @@ def test_the_jwks_is_empty_with_a_shared_secret(client, db):
     assert client.get("/api/v1/auth/jwks/").json() == {"keys": []}
 
 
-def test_a_missing_key_set_fails_the_system_checks(settings, tmp_path):
-    from spa_auth.checks import check_configuration
-
+@pytest.fixture
+def no_key_set(settings, tmp_path):
     settings.SPA_AUTH = {
         **settings.SPA_AUTH,
         "ALGORITHM": "ES256",
         "KEYSET_FILE": str(tmp_path / "absent.json"),
     }
-    assert [e.id for e in check_configuration()] == ["spa_auth.E014"]
+
+
+def test_a_missing_key_set_fails_the_system_checks(no_key_set):
+    """`check --deploy` (which `make run` runs before serving) refuses to start without it."""
+    from spa_auth.checks import check_production_settings
+
+    assert [e.id for e in check_production_settings()] == ["spa_auth.E014"]
+
+
+def test_a_missing_key_set_only_warns_in_the_checks_every_command_runs(no_key_set):
+    """`migrate`, and `jwt_keys rotate` that creates the key set, must run without one."""
+    from django.core.checks import ERROR
+
+    from spa_auth.checks import check_configuration
+
+    found = check_configuration()
+    assert [e.id for e in found] == ["spa_auth.W014"]
+    assert all(e.level < ERROR for e in found)
+
+
+def test_the_jwt_keys_command_is_not_blocked_by_the_checks_it_cures():
+    from spa_auth.management.commands.jwt_keys import Command
+
+    assert Command.requires_system_checks == []
+
+
+def test_without_a_key_set_a_login_fails_loudly_and_signs_nothing(user, no_key_set, caplog):
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    response = login(client)
+    assert response.status_code == 500 and response.json()["code"] == "server_error"
+    assert "token" not in response.json() and "refresh_token" not in response.cookies
+    assert "No key set at" in caplog.text
+    assert client.get("/api/v1/auth/jwks/").status_code == 500
+
+
+def test_the_active_key_must_be_of_the_configured_algorithm(settings, tmp_path):
+    """An ES256 key would otherwise sign while EdDSA is configured: refused everywhere."""
+    from spa_auth.checks import check_configuration
+
+    settings.SPA_AUTH = {
+        **settings.SPA_AUTH,
+        "ALGORITHM": "ES256",
+        "KEYSET_FILE": str(tmp_path / "keys.json"),
+    }
+    call_command("jwt_keys", "rotate")
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "ALGORITHM": "EdDSA"}
+    assert [e.id for e in check_configuration()] == ["spa_auth.E015"]

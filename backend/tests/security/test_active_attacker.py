@@ -35,7 +35,10 @@ def refresh(client: Client, token: str, **extra: Any) -> Any:
 
 def attempt(client: Client, username: str = "alice", password: str = PASSWORD, **extra: Any):
     return client.post(
-        LOGIN, {"username": username, "password": password}, content_type="application/json", **extra
+        LOGIN,
+        {"username": username, "password": password},
+        content_type="application/json",
+        **extra,
     )
 
 
@@ -159,9 +162,7 @@ def test_3_ipv6_clients_are_limited_by_their_slash_64(client, db, settings):
 
 
 def admin_login(client: Client, username: str, password: str) -> Any:
-    return client.post(
-        "/admin/login/?next=/admin/", {"username": username, "password": password}
-    )
+    return client.post("/admin/login/?next=/admin/", {"username": username, "password": password})
 
 
 def is_signed_in_to_admin(client: Client) -> bool:
@@ -466,3 +467,23 @@ def test_digest_helpers_accept_fallback_secrets(settings, user):
     settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "n" * 60, [settings.SECRET_KEY]
     assert keys.matches_credential(digest, user.pk, user.password)
     assert not keys.matches_credential(digest, user.pk, user.password + "x")
+
+
+# --- sessions are read where they are written ------------------------------------------
+
+
+class ReplicaRouter:
+    """A project's read-replica router: reads go to an alias that lags (here: none)."""
+
+    def db_for_read(self, model: Any, **hints: Any) -> str:
+        return "replica"
+
+    def db_for_write(self, model: Any, **hints: Any) -> str:
+        return "default"
+
+
+def test_session_checks_read_the_primary_even_with_a_replica_router(client, user, settings):
+    access, token = body_login(client)
+    settings.DATABASE_ROUTERS = [f"{__name__}.ReplicaRouter"]  # reads would fail loudly
+    assert client.get("/api/v1/user/", **bearer(access)).status_code == 200
+    assert refresh(client, token).status_code == 200

@@ -12,6 +12,9 @@ from spa_auth.conf import get_settings
 
 
 class Command(BaseCommand):
+    # The checks warn, or refuse to serve, while there is no key set (W014, E014), and this
+    # command is what creates it: they must never stand in its way.
+    requires_system_checks = []
     help = (
         "Manage the access-token key set. Rotation: `rotate` (the new key signs, the old one "
         "still verifies), then `retire OLD_KID` once an access-token lifetime has passed."

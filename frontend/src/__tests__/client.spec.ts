@@ -20,7 +20,7 @@ describe('refresh', () => {
       await new Promise((resolve) => setTimeout(resolve, 5))
       return { token: 'new', expiresAt: Date.now() + 300_000 }
     })
-    const refresh = createRefresher({ requestRefresh, locks: null })
+    const { refresh } = createRefresher({ requestRefresh, locks: null })
     const ended = vi.fn()
     setAuthHooks({ refresh: async () => (await refresh()).token, onSessionEnded: ended })
 
@@ -36,7 +36,7 @@ describe('refresh', () => {
     const adapter = fakeAdapter(() => expired)
     http.defaults.adapter = adapter
     const requestRefresh = vi.fn(async () => ({ token: 'new', expiresAt: Date.now() + 300_000 }))
-    const refresh = createRefresher({ requestRefresh, locks: null })
+    const { refresh } = createRefresher({ requestRefresh, locks: null })
     const ended = vi.fn()
     setAuthHooks({ refresh: async () => (await refresh()).token, onSessionEnded: ended })
 
@@ -55,6 +55,17 @@ describe('refresh', () => {
 
     await expect(http.get('user/')).rejects.toBeInstanceOf(ApiError)
     expect(ended).toHaveBeenCalledWith(failure)
+  })
+
+  it('stays signed in when the refresh for a user action loses its answer', async () => {
+    const http = createHttp('/api/v1/')
+    http.defaults.adapter = fakeAdapter(() => expired)
+    const lost = new ApiError({ status: 0, code: 'network_error', detail: 'Network Error' })
+    const ended = vi.fn()
+    setAuthHooks({ refresh: () => Promise.reject(lost), onSessionEnded: ended })
+
+    await expect(http.get('user/')).rejects.toBe(lost)
+    expect(ended).not.toHaveBeenCalled()
   })
 
   it('signs out at once on a revoked session, without refreshing', async () => {

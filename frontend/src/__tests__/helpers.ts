@@ -1,4 +1,4 @@
-/** Test helpers: a fake axios adapter, the network edge of the app. */
+/** Test helpers: a fake axios adapter, the network edge of the app (a handler may throw). */
 
 import { AxiosError, AxiosHeaders, type AxiosAdapter, type InternalAxiosRequestConfig } from 'axios'
 
@@ -18,6 +18,11 @@ export function fakeAdapter(handler: Handler): AxiosAdapter & { calls: InternalA
   }) as AxiosAdapter & { calls: InternalAxiosRequestConfig[] }
   adapter.calls = calls
   return adapter
+}
+
+/** What axios raises when no answer arrives: `ERR_NETWORK`, or `ECONNABORTED` on a timeout. */
+export function lostResponse(config: InternalAxiosRequestConfig, code = 'ERR_NETWORK'): AxiosError {
+  return new AxiosError(code === 'ECONNABORTED' ? 'timeout exceeded' : 'Network Error', code, config)
 }
 
 export function authHeader(config: InternalAxiosRequestConfig): string | undefined {

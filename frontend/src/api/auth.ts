@@ -1,6 +1,8 @@
 /** Calls to `auth/` and `user/`: the endpoints the session store needs. */
 
 import { http } from './client'
+import { isLostResponse } from './errors'
+import { REFRESH_REQUEST_TIMEOUT_MS } from '../auth/timing'
 import { fromResponse, type AccessToken } from '../auth/tokens'
 
 export interface User {
@@ -17,7 +19,7 @@ export interface LoginResult {
   user: User
 }
 
-interface TokenBody {
+export interface TokenBody {
   token: string
   expires_in: number
 }
@@ -31,8 +33,27 @@ export async function obtainToken(username: string, password: string): Promise<L
   return { access: fromResponse(data), user: data.user }
 }
 
+/**
+ * POST auth/refresh_token/, asked once more at once when the answer is lost: the server may
+ * have rotated the cookie already, and then answers the same cookie again from its grace
+ * window with the same successor. An HTTP answer is never asked again: the server has
+ * decided (and its 401 has already cleared the cookie). One retry, never a loop.
+ */
 export async function refreshToken(): Promise<AccessToken> {
-  const { data } = await http.post<TokenBody>('auth/refresh_token/', {}, { skipAuth: true })
+  try {
+    return await postRefresh()
+  } catch (error) {
+    if (!isLostResponse(error)) throw error
+    return postRefresh()
+  }
+}
+
+async function postRefresh(): Promise<AccessToken> {
+  const { data } = await http.post<TokenBody>(
+    'auth/refresh_token/',
+    {},
+    { skipAuth: true, timeout: REFRESH_REQUEST_TIMEOUT_MS },
+  )
   return fromResponse(data)
 }
 

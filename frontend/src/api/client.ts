@@ -6,7 +6,7 @@
 
 import axios, { type AxiosInstance } from 'axios'
 import { getAccessToken } from '../auth/tokens'
-import { ApiError, toApiError } from './errors'
+import { ApiError, endsSession, toApiError } from './errors'
 
 declare module 'axios' {
   interface AxiosRequestConfig {
@@ -44,6 +44,7 @@ export function createHttp(baseURL = API_BASE_URL): AxiosInstance {
     // Also when the API is on another origin: this instance only ever calls the API.
     withXSRFToken: true,
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    // Refresh sets its own, much shorter timeout (auth/timing).
     timeout: 20_000,
   })
 
@@ -67,7 +68,10 @@ export function createHttp(baseURL = API_BASE_URL): AxiosInstance {
     try {
       token = await hooks.refresh()
     } catch (refreshError) {
-      hooks.onSessionEnded(toApiError(refreshError))
+      const refreshApiError = toApiError(refreshError)
+      // A lost answer or a server fault leaves the session alone: the next call tries again.
+      if (!endsSession(refreshApiError)) throw refreshApiError
+      hooks.onSessionEnded(refreshApiError)
       throw apiError
     }
     config.retried = true

@@ -49,13 +49,28 @@ export function toApiError(error: unknown): ApiError {
   })
 }
 
+/** No HTTP answer arrived (a network failure or a timeout): the server may have acted or not. */
+export function isLostResponse(error: unknown): boolean {
+  return toApiError(error).code === 'network_error'
+}
+
+/** Only the server's own 401 ends a session; after a lost answer, a 5xx or a 429 it may go on. */
+export function endsSession(error: ApiError): boolean {
+  return error.status === 401
+}
+
+/** Why a session ended without the user logging out, by the server's code. */
+const SESSION_ENDED: Record<string, string> = {
+  session_revoked: 'Your session has ended (signed out elsewhere or revoked). Please sign in again.',
+  refresh_reused: 'Your session was ended for your security. Please sign in again.',
+  session_expired: 'Your session expired. Please sign in again.',
+}
+
 const MESSAGES: Record<string, string> = {
+  ...SESSION_ENDED,
   invalid_credentials: 'That username and password do not match an active account.',
   network_error: 'The server could not be reached. Check your connection and try again.',
   throttled: 'Too many attempts. Please wait before trying again.',
-  session_revoked: 'Your session has ended. Please log in again.',
-  session_expired: 'Your session has expired. Please log in again.',
-  refresh_reused: 'Your session was ended for your safety. Please log in again.',
   permission_denied: 'You do not have access to this page.',
   not_found: 'Not found.',
   service_unavailable: 'The service is temporarily unavailable. Please try again shortly.',
@@ -64,4 +79,12 @@ const MESSAGES: Record<string, string> = {
 
 export function messageFor(error: ApiError): string {
   return MESSAGES[error.code] ?? (error.status >= 500 ? 'Something went wrong on the server.' : error.detail)
+}
+
+/**
+ * The login page's line for a session that ended on its own: one per known code, and one
+ * generic line for the rest (`token_invalid`, `refresh_missing`, …) rather than server text.
+ */
+export function sessionEndedMessage(reason: ApiError): string {
+  return SESSION_ENDED[reason.code] ?? 'Your session has ended. Please sign in again.'
 }

@@ -3,10 +3,13 @@
  *
  * Inside one tab, concurrent callers share one request. Across tabs, a Web Lock makes
  * refreshes take turns; a tab that waited for the lock first checks whether another tab
- * already brought a fresh token. The lock wait is bounded, so a stuck tab can never block
- * the others (the server's grace window makes an overlapping refresh harmless).
+ * already brought a fresh token. The lock wait is bounded well inside the server's grace
+ * window (see `timing`), so a stuck tab can never block the others and a tab that goes
+ * ahead still presents a just-rotated cookie in time. Other requests that replace the
+ * refresh cookie (a password change) take the same turns.
  */
 
+import { REFRESH_LOCK_WAIT_MS } from './timing'
 import { getAccessToken, setAccessToken, type AccessToken } from './tokens'
 
 export interface RefresherOptions {
@@ -22,50 +25,72 @@ export interface RefresherOptions {
   minRemainingMs?: number
 }
 
-export function createRefresher(options: RefresherOptions): () => Promise<AccessToken> {
+export interface Refresher {
+  /** A new access token; rejects when the session is over. */
+  refresh(): Promise<AccessToken>
+  /**
+   * Run a request that moves this browser onto a new refresh cookie, holding the refresh
+   * lock so that no refresh (here or in another tab) presents the old cookie meanwhile;
+   * the access token it returns, if any, is stored and shared like a refreshed one.
+   */
+  replaceSession(request: () => Promise<AccessToken | null>): Promise<AccessToken | null>
+}
+
+export function createRefresher(options: RefresherOptions): Refresher {
   const {
     requestRefresh,
     onRefreshed,
     locks = typeof navigator !== 'undefined' ? (navigator.locks ?? null) : null,
     lockName = 'spa-auth-refresh',
-    lockTimeoutMs = 10_000,
+    lockTimeoutMs = REFRESH_LOCK_WAIT_MS,
     now = Date.now,
     minRemainingMs = 30_000,
   } = options
   let inflight: Promise<AccessToken> | null = null
+
+  function adopt(access: AccessToken): AccessToken {
+    setAccessToken(access)
+    onRefreshed?.(access)
+    return access
+  }
 
   async function refreshOnce(startedWith: AccessToken | null): Promise<AccessToken> {
     const current = getAccessToken()
     if (current && current !== startedWith && current.expiresAt - now() > minRemainingMs) {
       return current // another tab refreshed while this one waited
     }
-    const access = await requestRefresh()
-    setAccessToken(access)
-    onRefreshed?.(access)
-    return access
+    return adopt(await requestRefresh())
   }
 
-  async function withLock(): Promise<AccessToken> {
+  function refreshTakingTurns(): Promise<AccessToken> {
     const startedWith = getAccessToken()
-    if (!locks) return refreshOnce(startedWith)
+    return withLock(() => refreshOnce(startedWith))
+  }
+
+  async function withLock<T>(task: () => Promise<T>): Promise<T> {
+    if (!locks) return task()
     try {
-      return await locks.request(
-        lockName,
-        { signal: AbortSignal.timeout(lockTimeoutMs) },
-        () => refreshOnce(startedWith),
-      )
+      return await locks.request(lockName, { signal: AbortSignal.timeout(lockTimeoutMs) }, task)
     } catch (error) {
       if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-        return refreshOnce(startedWith)
+        return task()
       }
       throw error
     }
   }
 
-  return function refresh(): Promise<AccessToken> {
-    inflight ??= withLock().finally(() => {
-      inflight = null
-    })
-    return inflight
+  return {
+    refresh() {
+      inflight ??= refreshTakingTurns().finally(() => {
+        inflight = null
+      })
+      return inflight
+    },
+    replaceSession(request) {
+      return withLock(async () => {
+        const access = await request()
+        return access && adopt(access)
+      })
+    },
   }
 }

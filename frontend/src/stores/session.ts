@@ -6,10 +6,11 @@
  */
 
 import { defineStore } from 'pinia'
-import { computed, ref } from 'vue'
+import { computed, onScopeDispose, ref } from 'vue'
+import * as accountApi from '../api/account'
 import * as authApi from '../api/auth'
 import { setAuthHooks } from '../api/client'
-import { ApiError, toApiError } from '../api/errors'
+import { ApiError, endsSession, toApiError } from '../api/errors'
 import { createAuthChannel, type AuthChannel, type AuthMessage } from '../auth/channel'
 import { createRefresher } from '../auth/refresher'
 import { createScheduler } from '../auth/scheduler'
@@ -29,12 +30,22 @@ export const useSessionStore = defineStore('session', () => {
   const signedOutListeners = new Set<() => void>()
   const signedInElsewhereListeners = new Set<() => void>()
 
-  const refresh = createRefresher({
+  const refresher = createRefresher({
     requestRefresh: authApi.refreshToken,
     onRefreshed: (access) => channel?.post({ type: 'token', access }),
   })
-  const scheduler = createScheduler({ refresh })
-  onAccessTokenChange((access) => scheduler.schedule(access))
+  const scheduler = createScheduler({ refresh: refresher.refresh, onError: endIfRefused })
+  const stopScheduling = onAccessTokenChange((access) => scheduler.schedule(access))
+
+  /**
+   * A background refresh failed. The server's 401 (logged out everywhere, revoked, reuse)
+   * ends the session now rather than at the user's next click; a lost answer or a server
+   * fault does not, and the next call or the tab's return tries again.
+   */
+  function endIfRefused(error: unknown): void {
+    const apiError = toApiError(error)
+    if (endsSession(apiError)) signOutLocally(apiError)
+  }
 
   function signIn(next: authApi.User): void {
     user.value = next
@@ -65,24 +76,30 @@ export const useSessionStore = defineStore('session', () => {
     channel ??= createAuthChannel()
     channel.subscribe(handleMessage)
     setAuthHooks({
-      refresh: async () => (await refresh()).token,
+      refresh: async () => (await refresher.refresh()).token,
       onSessionEnded: (error) => signOutLocally(error),
     })
-    if (typeof document !== 'undefined') {
-      document.addEventListener('visibilitychange', () => {
-        if (document.visibilityState === 'visible' && isSignedIn.value) {
-          scheduler.refreshIfStale(getAccessToken())
-        }
-      })
-    }
+    if (typeof document !== 'undefined') document.addEventListener('visibilitychange', refreshOnReturn)
   }
+
+  function refreshOnReturn(): void {
+    if (document.visibilityState === 'visible' && isSignedIn.value) scheduler.refreshIfStale(getAccessToken())
+  }
+
+  // Pinia's $dispose (tests, hot reload): leave no timer, listener or channel behind.
+  onScopeDispose(() => {
+    stopScheduling()
+    scheduler.stop()
+    channel?.close()
+    if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', refreshOnReturn)
+  })
 
   /** Restore the login from the refresh cookie; resolves once the status is known. */
   function restore(): Promise<void> {
     restoring ??= (async () => {
       try {
         await authApi.ensureCsrfCookie()
-        await refresh()
+        await refresher.refresh()
         signIn(await authApi.fetchCurrentUser())
       } catch {
         signOutLocally()
@@ -111,6 +128,15 @@ export const useSessionStore = defineStore('session', () => {
     }
   }
 
+  /**
+   * The server moves this device onto a new session and ends all others, including copies
+   * of this device's old refresh cookie: adopt the new token here and in the other tabs,
+   * so that none of them is signed out by the change.
+   */
+  async function changePassword(oldPassword: string, newPassword: string): Promise<void> {
+    await refresher.replaceSession(() => accountApi.changePassword(oldPassword, newPassword))
+  }
+
   function onSignedOut(listener: () => void): () => void {
     signedOutListeners.add(listener)
     return () => signedOutListeners.delete(listener)
@@ -124,6 +150,6 @@ export const useSessionStore = defineStore('session', () => {
 
   return {
     user, status, endedReason, isSignedIn, isStaff,
-    start, restore, login, logout, signOutLocally, onSignedOut, onSignedInElsewhere,
+    start, restore, login, logout, changePassword, signOutLocally, onSignedOut, onSignedInElsewhere,
   }
 })

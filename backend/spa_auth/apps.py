@@ -1,6 +1,6 @@
 """App config: registers the system checks, the schema extension and the signal receivers."""
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_save, pre_save
@@ -17,6 +17,13 @@ class SpaAuthConfig(AppConfig):
         user_login_failed.connect(signals.record_login_failure, dispatch_uid="spa_auth.failed")
         user_logged_in.connect(signals.link_django_session, dispatch_uid="spa_auth.logged_in")
         user_logged_out.connect(signals.end_linked_session, dispatch_uid="spa_auth.logged_out")
+        if apps.is_installed("django.contrib.admin"):
+            from django.contrib.admin import forms as admin_forms
+
+            from .forms import ThrottledAdminPasswordChangeForm
+
+            # AdminSite.password_change imports this name at each call and offers no hook.
+            admin_forms.AdminPasswordChangeForm = ThrottledAdminPasswordChangeForm  # type: ignore[misc]
         user_model = settings.AUTH_USER_MODEL
         pre_save.connect(signals.note_rehash, sender=user_model, dispatch_uid="spa_auth.pre")
         post_save.connect(

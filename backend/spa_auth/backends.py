@@ -56,8 +56,8 @@ class ThrottledModelBackend(ModelBackend):
         ip = network.client_ip(request, conf) if request is not None else None
         try:
             reservation = throttling.reserve(
-                (throttling.login_account_limit(conf), throttling.account_key(str(username))),
                 (throttling.login_ip_limit(conf), throttling.ip_key(ip)),
+                (throttling.login_account_limit(conf), throttling.account_key(str(username))),
             )
         except ThrottledError as error:
             if request is not None:

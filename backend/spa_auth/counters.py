@@ -58,14 +58,20 @@ def increment(key: str, *, now: float, window: float, allowed: int) -> Count:
     return Count(int(count), int(allowed_now), float(expires_at), float(locked_until))
 
 
-def decrement(key: str) -> None:
-    """Give back one attempt (a reservation that was refused, or that succeeded)."""
+def decrement(key: str, *, now: float) -> None:
+    """Give back one attempt (a reservation that was refused, or that succeeded); a counter
+    back at zero and not locked is deleted, so successes leave no rows behind."""
     alias, t, _ = _table()
     with connections[alias].cursor() as cursor:
         cursor.execute(
             f"UPDATE {t} SET {_COUNT} = {_COUNT} - 1 "  # noqa: S608
             f"WHERE {_KEY} = %s AND {_COUNT} > 0",
             [key],
+        )
+        cursor.execute(
+            f"DELETE FROM {t} WHERE {_KEY} = %s AND {_COUNT} = 0 "  # noqa: S608
+            f"AND {_LOCKED} <= %s",
+            [key, now],
         )
 
 
@@ -92,7 +98,3 @@ def extend(key: str, *, keep_until: float) -> None:
             f"WHERE {_KEY} = %s",
             [keep_until, key],
         )
-
-
-def delete(key: str) -> None:
-    ThrottleCounter.objects.filter(key=key).delete()

@@ -11,8 +11,9 @@ Put it right after ``django.contrib.auth.middleware.AuthenticationMiddleware``.
   login that bypassed ``django.contrib.auth.login``) is logged out.
 - A response to a request that carried credentials (an ``Authorization`` header or a
   Django session login) gets ``Cache-Control: no-store`` unless the view chose a policy.
-- A request whose ``charset`` names no text encoding (``bz2``, ``rot13``) is refused
-  with 415 before any view decodes it: Django would hand such a codec to its form parser.
+
+Charsets are the WSGI wrapper's job (``spa_auth.wsgi.CharsetGuard``): Django decodes
+with them before any middleware runs.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import uuid
 from collections.abc import Callable
 
 from django.contrib.auth import SESSION_KEY, logout
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 
 from . import clock, services, store
 from .signals import LINK_KEY
@@ -32,30 +33,12 @@ class SpaAuthMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not _has_text_charset(request):
-            return JsonResponse(
-                {"detail": "Request bodies must be UTF-8.", "code": "unsupported_media_type"},
-                status=415,
-            )
         signed_in_by_cookie = _check_django_session(request)
         response = self.get_response(request)
         if signed_in_by_cookie or "HTTP_AUTHORIZATION" in request.META:
             if "Cache-Control" not in response:
                 response["Cache-Control"] = "no-store, private"
         return response
-
-
-def _has_text_charset(request: HttpRequest) -> bool:
-    charset = (request.content_params or {}).get("charset")
-    if not charset:
-        return True
-    try:
-        b"a".decode(charset, "replace")  # LookupError: unknown, or bytes-to-bytes
-    except LookupError:
-        return False
-    except ValueError:
-        return True  # a text codec that cannot decode "a" (idna): no bomb, Django's call
-    return True
 
 
 def _check_django_session(request: HttpRequest) -> bool:

@@ -20,6 +20,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _BRACKETED = re.compile(r"^\[([0-9A-Fa-f:.]+)\](?::[0-9]{1,5})?$")
 _IPV4_WITH_PORT = re.compile(r"^([0-9.]+):[0-9]{1,5}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# The proxy on the other end of a Unix socket, which has no address: the last hop.
+_UNIX_SOCKET_PEER = ipaddress.IPv4Address("127.0.0.1")
 
 
 def parse_address(text: str) -> IPAddress | None:
@@ -34,6 +36,10 @@ def parse_address(text: str) -> IPAddress | None:
         address = ipaddress.ip_address(text)
     except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address) and address.scope_id is not None:
+        # "fe80::1%eth0": a zone id (RFC 4007 §11) names an interface of the host that wrote
+        # it, means nothing here, and is any text at all (NUL included): drop it.
+        address = ipaddress.IPv6Address(address.packed)
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         return address.ipv4_mapped
     return address
@@ -44,11 +50,17 @@ def _is_trusted(address: IPAddress, conf: AuthSettings) -> bool:
 
 
 def _client_address(request: HttpRequest, conf: AuthSettings) -> IPAddress | None:
-    remote = parse_address(request.META.get("REMOTE_ADDR") or "")
-    if not (conf.trusted_proxy_count or conf.trusted_proxies) or remote is None:
+    socket_text = request.META.get("REMOTE_ADDR") or ""
+    remote = parse_address(socket_text)
+    if not (conf.trusted_proxy_count or conf.trusted_proxies):
+        return remote
+    if remote is None and socket_text:
+        return None  # a peer address that is not one: believe nothing it forwards
+    if not _may_forward(remote, conf):
         return remote
     forwarded = [part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    chain = [parse_address(part) for part in forwarded if part.strip()] + [remote]
+    chain = [parse_address(part) for part in forwarded if part.strip()]
+    chain.append(remote if remote is not None else _UNIX_SOCKET_PEER)
     if conf.trusted_proxy_count:
         # The last N hops are our proxies; the one before them is the client. A chain too
         # short, or an entry that is not an address, means the proxy did not write it.
@@ -60,6 +72,21 @@ def _client_address(request: HttpRequest, conf: AuthSettings) -> IPAddress | Non
         if not _is_trusted(address, conf):
             return address
     return remote
+
+
+def _may_forward(peer: IPAddress | None, conf: AuthSettings) -> bool:
+    """Whether the socket peer may speak for a client at all.
+
+    With proxy networks configured, only a peer inside them. With a hop count, only a peer
+    on a private or loopback network, where proxies live: a client that reaches the app
+    port directly from the internet cannot pick its address with the header. No peer
+    address at all is a Unix socket, which only a local proxy can use.
+    """
+    if peer is None:
+        return True
+    if conf.trusted_proxies:
+        return _is_trusted(peer, conf)
+    return peer.is_private or peer.is_loopback
 
 
 def client_ip(request: HttpRequest, conf: AuthSettings) -> str | None:

@@ -60,6 +60,9 @@ def link_django_session(sender: Any, request: HttpRequest | None, user: Any, **k
         return
     client = _client(request)
     now = clock.now()
+    previous = django_session.get(LINK_KEY)
+    if previous:  # a second login in the same browser session replaces the first row
+        store.revoke_session(previous, reason="logout", now=now)
     session = store.create_session(
         user,
         now=now,

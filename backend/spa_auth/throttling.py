@@ -54,12 +54,6 @@ def refresh_ip_limit(conf: AuthSettings) -> Limit:
     return Limit("refresh-ip", conf.refresh_failures_per_ip, conf.refresh_ip_window)
 
 
-def password_limit(conf: AuthSettings) -> Limit:
-    return Limit(
-        "password-user", conf.login_failures_per_account, conf.login_failure_window, backoff=True
-    )
-
-
 def account_key(username: str) -> str:
     # Hashed and folded: usernames are user input of any length, case and alphabet.
     return hashlib.sha256(username.strip().casefold().encode()).hexdigest()
@@ -100,17 +94,20 @@ class Reservation:
         self.held = []
 
     def succeeded(self) -> None:
-        """Give the places back; a back-off key (an account) starts again from nothing."""
-        for limit, name, _ in self.held:
-            if limit.backoff:
-                counters.delete(name)
-            else:
-                counters.decrement(name)
+        """Give the places back. Earlier failures stay until their window is quiet: account
+        keys are case-folded, so ``Alice`` and ``alice`` share one count, and a success on
+        one must not wipe the guesses against the other."""
+        now = clock.now().timestamp()
+        for _, name, _ in self.held:
+            counters.decrement(name, now=now)
         self.held = []
 
 
 def reserve(*checks: tuple[Limit, str | None]) -> Reservation:
-    """Take one place under each (limit, key), or raise ``ThrottledError`` taking none."""
+    """Take one place under each (limit, key), or raise ``ThrottledError`` taking none.
+
+    Pass the cheapest refusal first (the address): a client over its limit then leaves no
+    row under the other keys it names."""
     now = clock.now().timestamp()
     reservation = Reservation()
     for limit, key in checks:
@@ -124,10 +121,10 @@ def reserve(*checks: tuple[Limit, str | None]) -> Reservation:
         if got.locked_until > now:
             wait = got.locked_until - now
         else:  # simultaneous attempts took every place: refused, and given back
-            counters.decrement(name)
+            counters.decrement(name, now=now)
             wait = got.expires_at - now if not limit.backoff else limit.seconds
         for _, held, _ in reservation.held:
-            counters.decrement(held)
+            counters.decrement(held, now=now)
         raise ThrottledError(max(1, math.ceil(wait)))
     return reservation
 

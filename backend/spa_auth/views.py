@@ -327,7 +327,13 @@ class PasswordChangeView(AuthAPIView):
     def post(self, request: Request) -> Response:
         conf = get_settings()
         data = request.data  # parsed first: a malformed body is no guess at the password
-        reservation = throttling.reserve((throttling.password_limit(conf), str(request.user.pk)))
+        # The same budget as logins: a guess at the password is a guess, whatever the door.
+        reservation = throttling.reserve(
+            (
+                throttling.login_account_limit(conf),
+                throttling.account_key(request.user.get_username()),
+            )
+        )
         form = PasswordChangeSerializer(data=data, context={"user": request.user})
         if not form.is_valid():
             if "old_password" in form.errors:

@@ -60,12 +60,28 @@ def test_the_account_key_ignores_case_and_surrounding_space(client, user):
     assert attempt(client, "alice", PASSWORD).status_code == 429
 
 
-def test_a_successful_login_clears_the_account_failures(client, user):
+def test_a_successful_login_keeps_the_failures_of_the_window(client, user):
     for _ in range(4):
         attempt(client, "alice")
+    assert login(client).status_code == 200  # gives back its own place, nothing more
+    assert attempt(client, "alice").status_code == 401
+    assert attempt(client, "alice", PASSWORD).status_code == 429
+
+
+def test_logging_in_to_a_look_alike_account_never_refunds_guesses(client, user, user_factory):
+    user_factory(username="Alice", password="attackers-own-password")  # folds to "alice"
+    guesses = []
+    for _ in range(3):
+        guesses += [attempt(client, "alice").status_code for _ in range(2)]
+        attempt(client, "Alice", "attackers-own-password")
+    assert guesses.count(401) <= 5 and guesses[-1] == 429
+
+
+def test_a_login_that_succeeds_leaves_no_counter_row_behind(client, user):
+    from spa_auth.models import ThrottleCounter
+
     assert login(client).status_code == 200
-    for _ in range(4):
-        assert attempt(client, "alice").status_code == 401
+    assert ThrottleCounter.objects.count() == 0
 
 
 def test_an_address_is_limited_across_many_accounts(client, db, settings):

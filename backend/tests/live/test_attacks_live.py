@@ -104,3 +104,21 @@ def test_a_compressed_body_bomb_is_refused_without_decompressing(make_app):
     )
     assert status == 415
     assert json.loads(text)["code"] == "unsupported_media_type"
+
+
+@pytest.mark.parametrize("charset", ["bz2", "undefined", "punycode"])
+def test_an_unusable_charset_with_a_query_string_is_a_json_415_on_any_url(make_app, charset):
+    app = make_app()
+    server = app.start()
+    for path in ("/api/v1/health/?x=1", "/admin/login/?next=/admin/"):
+        host, port = server.url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        try:
+            connection.request(
+                "GET", path, headers={"Content-Type": f"text/plain; charset={charset}"}
+            )
+            response = connection.getresponse()
+            assert response.status == 415, path
+            assert json.loads(response.read())["code"] == "unsupported_media_type"
+        finally:
+            connection.close()

@@ -67,11 +67,29 @@ def test_1_utf8_under_any_of_its_names_is_accepted(client, user, charset):
     assert response.status_code == 200
 
 
-def test_1_a_bytes_codec_is_refused_on_non_api_forms_too(client, db):
-    response = post_raw(
-        client, "/admin/login/", b"x", "application/x-www-form-urlencoded; charset=bz2"
+@pytest.mark.parametrize("charset", ["bz2", "rot13", "undefined", "punycode", "idna", "nope"])
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/api/v1/health/"), ("POST", "/admin/login/")]
+)
+def test_1_the_wsgi_application_refuses_unusable_charsets_before_django_decodes(
+    db, charset, method, path
+):
+    """Django decodes the query string with the request's charset inside its request
+    constructor, before any middleware: only the WSGI wrapper can refuse it in time."""
+    from django.test import RequestFactory
+
+    from config.wsgi import application
+
+    environ = RequestFactory()._base_environ(
+        REQUEST_METHOD=method,
+        PATH_INFO=path,
+        QUERY_STRING="next=%2Fadmin%2F&x=1",
+        CONTENT_TYPE=f"application/x-www-form-urlencoded; charset={charset}",
     )
-    assert response.status_code == 415
+    started: list[str] = []
+    body = b"".join(application(environ, lambda status, headers: started.append(status)))
+    assert started == ["415 Unsupported Media Type"]
+    assert json.loads(body)["code"] == "unsupported_media_type"
 
 
 # --- 2. the grace window belongs to the client that rotated ----------------------------
@@ -487,3 +505,55 @@ def test_session_checks_read_the_primary_even_with_a_replica_router(client, user
     settings.DATABASE_ROUTERS = [f"{__name__}.ReplicaRouter"]  # reads would fail loudly
     assert client.get("/api/v1/user/", **bearer(access)).status_code == 200
     assert refresh(client, token).status_code == 200
+
+
+def test_4_the_admin_password_change_form_is_throttled_and_audited(client, staff):
+    browser = Client()
+    browser.force_login(staff)
+    answers = [
+        browser.post(
+            "/admin/password_change/",
+            {"old_password": "wrong", "new_password1": "x-long-pass-1", "new_password2": "x"},
+        )
+        for _ in range(6)
+    ]
+    assert all(a.status_code == 200 for a in answers)  # the form, with its error
+    assert "Too many attempts" in answers[-1].content.decode()
+    assert attempt(client, "root").status_code == 429  # one budget with the login
+
+
+def test_4_a_password_change_in_the_admin_is_on_the_record(client, staff):
+    browser = Client()
+    browser.force_login(staff)
+    response = browser.post(
+        "/admin/password_change/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-brand-new-passphrase",
+            "new_password2": "a-brand-new-passphrase",
+        },
+    )
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(kind="password_change", user=staff).exists()
+
+
+def test_4_a_second_admin_login_in_one_browser_replaces_the_first_row(client, staff):
+    browser = Client()
+    admin_login(browser, "root", PASSWORD)
+    admin_login(browser, "root", PASSWORD)
+    live = Session.objects.filter(kind="browser", revoked_at__isnull=True)
+    assert live.count() == 1
+
+
+def test_8_a_hop_count_believes_no_header_from_a_peer_on_the_internet(client, user, settings):
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "TRUSTED_PROXY_COUNT": 1}
+    # 1.2.3.4 stands for any global address (the documentation ranges count as private).
+    attempt(client, REMOTE_ADDR="1.2.3.4", HTTP_X_FORWARDED_FOR="198.51.100.10")
+    attempt(client, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.10")
+    assert sorted(Session.objects.values_list("ip", flat=True)) == ["1.2.3.4", "198.51.100.10"]
+
+
+def test_8_a_unix_socket_peer_is_the_local_proxy(client, user, settings):
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "TRUSTED_PROXY_COUNT": 1}
+    attempt(client, REMOTE_ADDR="", HTTP_X_FORWARDED_FOR="198.51.100.10")
+    assert Session.objects.get().ip == "198.51.100.10"

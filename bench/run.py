@@ -127,8 +127,21 @@ def add_sessions(db: Path, count: int, *, expired: bool) -> None:
             "SELECT id FROM auth_user WHERE username = 'filler'"
         ).fetchone()[0]
         rows = (
-            (uuid.uuid4().hex, user_id, stamp, stamp, later, end, 0, "", "", "", "token", "bench",
-             "127.0.0.1")
+            (
+                uuid.uuid4().hex,
+                user_id,
+                stamp,
+                stamp,
+                later,
+                end,
+                0,
+                "",
+                "",
+                "",
+                "token",
+                "bench",
+                "127.0.0.1",
+            )
             for _ in range(count)
         )
         connection.executemany(

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from spa_auth.schema import ERROR
-from spa_auth.serializers import UserSerializer, user_payload
+from spa_auth.serializers import UserSerializer, serialize_user
 
 
 class CurrentUserView(APIView):
@@ -30,7 +30,7 @@ class CurrentUserView(APIView):
     @extend_schema(responses={200: UserSerializer, 401: ERROR})
     def get(self, request: Request) -> Response:
         """The signed-in user."""
-        return Response(user_payload(request.user))
+        return Response(serialize_user(request.user))
 
 
 @extend_schema_view(

@@ -12,11 +12,11 @@ class SpaAuthConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, schema, signals  # noqa: F401  (checks and schema register)
+        from . import checks, receivers, schema  # noqa: F401  (checks and schema register)
 
-        user_login_failed.connect(signals.record_login_failure, dispatch_uid="spa_auth.failed")
-        user_logged_in.connect(signals.link_django_session, dispatch_uid="spa_auth.logged_in")
-        user_logged_out.connect(signals.end_linked_session, dispatch_uid="spa_auth.logged_out")
+        user_login_failed.connect(receivers.record_login_failure, dispatch_uid="spa_auth.failed")
+        user_logged_in.connect(receivers.link_django_session, dispatch_uid="spa_auth.logged_in")
+        user_logged_out.connect(receivers.end_linked_session, dispatch_uid="spa_auth.logged_out")
         if apps.is_installed("django.contrib.admin"):
             from django.contrib.admin import forms as admin_forms
 
@@ -25,7 +25,7 @@ class SpaAuthConfig(AppConfig):
             # AdminSite.password_change imports this name at each call and offers no hook.
             admin_forms.AdminPasswordChangeForm = ThrottledAdminPasswordChangeForm  # type: ignore[misc]
         user_model = settings.AUTH_USER_MODEL
-        pre_save.connect(signals.note_rehash, sender=user_model, dispatch_uid="spa_auth.pre")
+        pre_save.connect(receivers.note_rehash, sender=user_model, dispatch_uid="spa_auth.pre")
         post_save.connect(
-            signals.follow_user_change, sender=user_model, dispatch_uid="spa_auth.post"
+            receivers.follow_user_change, sender=user_model, dispatch_uid="spa_auth.post"
         )

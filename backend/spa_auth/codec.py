@@ -26,6 +26,7 @@ from .errors import TokenExpiredError, TokenInvalidError
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "sid", "jti", "iat", "exp")
+RESERVED_CLAIMS = frozenset({*REQUIRED_CLAIMS, "nbf", "typ", "client_id", "scope"})
 # Headers that would let a token name its own verification key (RFC 8725 §3.1, §3.10).
 # And "b64" (RFC 7797): an unencoded payload would be read differently by the signer's
 # verifier and by the claims parser.
@@ -76,10 +77,22 @@ class Key:
 
 
 def encode_access_token(
-    *, user_id: str, session_id: str, now: datetime, key: Key, conf: AuthSettings
+    *,
+    user_id: str,
+    session_id: str,
+    now: datetime,
+    key: Key,
+    conf: AuthSettings,
+    extra: dict[str, Any] | None = None,
 ) -> tuple[str, AccessClaims]:
+    """A signed access token; ``extra`` claims are added beside the registered ones, which
+    they may not replace (RFC 9068 §2.2)."""
     issued = int(now.timestamp())
+    clash = RESERVED_CLAIMS & set(extra or ())
+    if clash:
+        raise ValueError(f"extra claims may not replace {sorted(clash)}")
     claims: AccessClaims = {
+        **(extra or {}),  # type: ignore[typeddict-item]
         "iss": conf.issuer,
         "aud": conf.audience,
         "sub": user_id,

@@ -49,6 +49,11 @@ class AuthSettings:
     # Seconds every failed password login takes at least; None: measured, the slowest
     # configured hasher's check plus a margin (see ``backends``). 0 turns padding off.
     login_failure_floor: float | None = None
+    # Extension points, as dotted paths: a callable (user) -> dict, or a DRF serializer
+    # class, for the user in the login answer and ``GET user/``; a callable (user) -> dict
+    # of extra access-token claims (the registered ones cannot be replaced).
+    user_payload: str | None = None
+    access_token_claims: str | None = None
     trusted_proxies: tuple[str, ...] = ()
     trusted_proxy_count: int = 0
 

@@ -4,7 +4,7 @@ answers are never stored by a cache.
 Put it right after ``django.contrib.auth.middleware.AuthenticationMiddleware``.
 
 - A Django session (the admin's login cookie, or DRF's ``SessionAuthentication``) is
-  honoured only while its linked session row is live (``signals.link_django_session``):
+  honoured only while its linked session row is live (``receivers.link_django_session``):
   "log out everywhere", revoking it from the list or the admin, ``revoke_sessions``, a
   password change and deactivation end it on its next request, as they end tokens.
   A Django session with no linked row (made before this app was installed, or by a
@@ -25,7 +25,7 @@ from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse
 
 from . import clock, services, store
-from .signals import LINK_KEY
+from .receivers import LINK_KEY
 
 
 class SpaAuthMiddleware:

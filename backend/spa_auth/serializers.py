@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import password_validation
+from django.utils.module_loading import import_string
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .conf import get_settings
 from .models import Session
 
 
@@ -41,6 +43,18 @@ def user_payload(user: Any) -> dict[str, Any]:
     describes the same shape for the schema and the paginated list.
     """
     return {name: getattr(user, name, "") for name in USER_FIELDS}
+
+
+def serialize_user(user: Any) -> dict[str, Any]:
+    """The user as the API shows it: ``SPA_AUTH["USER_PAYLOAD"]`` (a callable or a DRF
+    serializer class) when set, else ``user_payload``."""
+    configured = get_settings().user_payload
+    if configured is None:
+        return user_payload(user)
+    shape = import_string(configured)
+    if isinstance(shape, type) and issubclass(shape, serializers.BaseSerializer):
+        return dict(shape(user).data)
+    return dict(shape(user))
 
 
 class UserSerializer(serializers.Serializer):

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth import authenticate, user_logged_in
+from django.contrib.auth import authenticate, get_user_model, user_logged_in
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
+from django.utils.module_loading import import_string
 
-from . import clock, codec, keys, network, store
+from . import clock, codec, keys, network, signals, store
 from .backends import throttled_error
 from .conf import AuthSettings, get_settings
 from .errors import (
@@ -66,6 +67,7 @@ def _issue(
         now=now,
         key=keys.access_keys(conf)[0],
         conf=conf,
+        extra=_extra_claims(user_id, user, conf),
     )
     return IssuedTokens(
         access_token=access,
@@ -74,6 +76,16 @@ def _issue(
         refresh_expires_at=refresh_expires_at,
         user=user,
     )
+
+
+def _extra_claims(user_id: Any, user: Any, conf: AuthSettings) -> dict[str, Any] | None:
+    """``SPA_AUTH["ACCESS_TOKEN_CLAIMS"]``'s claims for the user; a refresh, which has only
+    the user's id, reads the user once more when (and only when) a hook is configured."""
+    if conf.access_token_claims is None:
+        return None
+    if user is None:
+        user = get_user_model()._default_manager.get(pk=user_id)
+    return dict(import_string(conf.access_token_claims)(user))
 
 
 def _issue_current(
@@ -178,6 +190,13 @@ def refresh(token: str, client: Client) -> IssuedTokens:
                 # Two tabs or a retried request of the client that rotated: the same
                 # newest token again, and on the record.
                 _record_grace(session, client, now)
+                signals.session_refreshed.send(
+                    sender=Session,
+                    session_id=session.pk,
+                    user_id=session.user_id,
+                    generation=session.generation,
+                    grace=True,
+                )
                 return _issue_current(session, now=now, conf=conf)
             # The previous token from anyone else is a copy: a stolen token's only chance
             # to ride along is exactly this, so it ends the session (DESIGN.md, revisions).
@@ -203,6 +222,13 @@ def _after_rotation(
         store.revoke_session(session_id, reason="user_changed", now=now)
         raise SessionRevokedError(f"password of the user of session {session_id} changed")
     logger.info("refresh session=%s generation=%s", session_id, generation)
+    signals.session_refreshed.send(
+        sender=Session,
+        session_id=session_id,
+        user_id=rotated.user_id,
+        generation=generation,
+        grace=False,
+    )
     if conf.audit_refresh_events:
         store.record_event(
             Kind.REFRESH,
@@ -268,6 +294,13 @@ def _revoke_for_reuse(
         ip=client.ip,
         user_agent=client.user_agent,
         detail=f"generation {generation} presented {why}, current {session.generation}",
+    )
+    signals.refresh_reused.send(
+        sender=Session,
+        session_id=session.pk,
+        user_id=session.user_id,
+        ip=client.ip,
+        user_agent=client.user_agent,
     )
     raise RefreshReusedError(f"session {session.pk} revoked for reuse")
 

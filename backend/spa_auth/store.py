@@ -1,7 +1,8 @@
 """Every database query of the auth app.
 
 Imports models and settings only; no policy lives here beyond what a query must say
-atomically (the rotation compare-and-swap).
+atomically (the rotation compare-and-swap). It sends ``session_opened`` and
+``session_ended``, because every way a session starts or ends passes through here.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from . import keys, sessions_sql
+from . import keys, sessions_sql, signals
 from .conf import AuthSettings
 from .models import AuditEvent, Session, ThrottleCounter
 
@@ -27,7 +28,7 @@ def create_session(
     kind: str = Session.Kind.TOKEN,
 ) -> Session:
     absolute = now + conf.refresh_absolute_lifetime
-    return Session.objects.create(
+    session = Session.objects.create(
         user=user,
         created_at=now,
         last_used_at=now,
@@ -38,6 +39,8 @@ def create_session(
         user_agent=user_agent[:512],
         ip=ip,
     )
+    signals.session_opened.send(sender=Session, session=session, user=user)
+    return session
 
 
 def get_session(session_id: uuid.UUID) -> Session | None:
@@ -70,11 +73,14 @@ def rotate_session(
 
 def revoke_session(session_id: uuid.UUID | str, *, reason: str, now: datetime) -> bool:
     """Revoke one live session; False if it was already revoked or does not exist."""
-    return bool(
+    ended = bool(
         Session.objects.filter(pk=session_id, revoked_at__isnull=True).update(
             revoked_at=now, revoke_reason=reason
         )
     )
+    if ended:
+        signals.session_ended.send(sender=Session, session_ids=[session_id], reason=reason)
+    return ended
 
 
 def user_id_of_session(session_id: uuid.UUID | str) -> Any:
@@ -93,6 +99,7 @@ def revoke_user_sessions(
         Session.objects.filter(pk__in=ids, revoked_at__isnull=True).update(
             revoked_at=now, revoke_reason=reason
         )
+        signals.session_ended.send(sender=Session, session_ids=ids, reason=reason)
     return ids
 
 

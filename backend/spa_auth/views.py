@@ -39,7 +39,7 @@ from .serializers import (
     RefreshSerializer,
     SessionSerializer,
     VerifySerializer,
-    user_payload,
+    serialize_user,
 )
 
 
@@ -185,7 +185,7 @@ class ObtainTokenView(_PublicAuthView):
             "token": issued.access_token,
             "token_type": "Bearer",
             "expires_in": issued.expires_in,
-            "user": user_payload(issued.user),
+            "user": serialize_user(issued.user),
         }
         return _token_response(request, issued, body, set_cookie=True)
 

@@ -31,7 +31,7 @@ def is_usable_charset(content_type: str) -> bool:
         return True
     try:
         return codecs.lookup(charset).name in USABLE_CHARSETS
-    except LookupError:
+    except (LookupError, ValueError):  # unknown, or not a name at all ("utf-8\x00")
         return False
 
 

@@ -9,13 +9,19 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export VAR_DIR ?= $(CURDIR)/var
 
-MANAGE := cd backend && ../$(BIN)/python manage.py
+EXAMPLE_BACKEND := example/backend
+EXAMPLE_FRONTEND := example/frontend
+PACKAGE := packages/django-spa-auth
+MANAGE := cd $(EXAMPLE_BACKEND) && ../../$(BIN)/python manage.py
 RUNTIME_STAMP := $(VENV)/.runtime-installed
+PACKAGE_STAMP := $(VENV)/.package-installed
 DEV_STAMP := $(VENV)/.dev-installed
-NODE_STAMP := frontend/node_modules/.installed
-DIST := frontend/dist/index.html
-FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html \
-	frontend/vite.config.ts frontend/tsconfig.json frontend/package-lock.json
+NODE_STAMP := $(EXAMPLE_FRONTEND)/node_modules/.installed
+DIST := $(EXAMPLE_FRONTEND)/dist/index.html
+FRONTEND_SOURCES := $(shell find $(EXAMPLE_FRONTEND)/src -type f 2>/dev/null) \
+	$(addprefix $(EXAMPLE_FRONTEND)/,index.html vite.config.ts tsconfig.json package-lock.json)
+PACKAGE_SOURCES := $(shell find $(PACKAGE)/src -type f -not -path '*/__pycache__/*' 2>/dev/null) \
+	$(PACKAGE)/pyproject.toml
 
 .PHONY: help run dev test lint format bench clean
 
@@ -26,25 +32,30 @@ help:
 	@echo "make lint   ruff, mypy, ESLint and vue-tsc"
 	@echo "make bench  load and scaling measurements (see bench/README.md)"
 
-$(RUNTIME_STAMP): backend/requirements.txt
+$(RUNTIME_STAMP): $(EXAMPLE_BACKEND)/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -r backend/requirements.txt
+	$(BIN)/pip install -q --disable-pip-version-check -r $(EXAMPLE_BACKEND)/requirements.txt
 	touch $@
 
-$(DEV_STAMP): $(RUNTIME_STAMP) backend/requirements-dev.txt
-	$(BIN)/pip install -q --disable-pip-version-check -r backend/requirements-dev.txt
+# The example uses django-spa-auth as an installed distribution, built from packages/.
+$(PACKAGE_STAMP): $(RUNTIME_STAMP) $(PACKAGE_SOURCES)
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps --force-reinstall ./$(PACKAGE)
 	touch $@
 
-$(NODE_STAMP): frontend/package.json frontend/package-lock.json
-	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+$(DEV_STAMP): $(PACKAGE_STAMP) $(EXAMPLE_BACKEND)/requirements-dev.txt
+	$(BIN)/pip install -q --disable-pip-version-check -r $(EXAMPLE_BACKEND)/requirements-dev.txt
+	touch $@
+
+$(NODE_STAMP): $(EXAMPLE_FRONTEND)/package.json $(EXAMPLE_FRONTEND)/package-lock.json
+	cd $(EXAMPLE_FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 $(DIST): $(NODE_STAMP) $(FRONTEND_SOURCES)
-	cd frontend && npm run build --silent
+	cd $(EXAMPLE_FRONTEND) && npm run build --silent
 
 # Migrations, the cache table and static files: quick no-ops when nothing changed.
 .PHONY: prepare
-prepare: $(RUNTIME_STAMP) $(DIST)
+prepare: $(PACKAGE_STAMP) $(DIST)
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) createcachetable
 	$(MANAGE) collectstatic --noinput -v0
@@ -53,27 +64,30 @@ run: prepare
 	$(MANAGE) check --deploy --fail-level ERROR
 	$(MANAGE) ensure_superuser
 	@echo "Serving on http://$(HOST):$(PORT)"
-	cd backend && exec ../$(BIN)/gunicorn config.wsgi -c gunicorn.conf.py --bind $(HOST):$(PORT)
+	cd $(EXAMPLE_BACKEND) && exec ../../$(BIN)/gunicorn config.wsgi -c gunicorn.conf.py \
+		--bind $(HOST):$(PORT)
 
 dev: prepare
 	@echo "Django on http://127.0.0.1:8000, the app with hot reload on http://127.0.0.1:5173"
 	$(MANAGE) ensure_superuser
 	trap 'kill 0' EXIT; \
-	(cd backend && DEBUG=true ../$(BIN)/python manage.py runserver 127.0.0.1:8000) & \
-	(cd frontend && npx vite --port 5173 --strictPort) & \
+	(cd $(EXAMPLE_BACKEND) && DEBUG=true ../../$(BIN)/python manage.py runserver 127.0.0.1:8000) & \
+	(cd $(EXAMPLE_FRONTEND) && npx vite --port 5173 --strictPort) & \
 	wait
 
+PY_TREES := $(EXAMPLE_BACKEND) $(PACKAGE) bench
+
 lint: $(DEV_STAMP) $(NODE_STAMP)
-	cd backend && ../$(BIN)/ruff check . ../bench && ../$(BIN)/ruff format --check . ../bench
-	cd backend && ../$(BIN)/mypy spa_auth api config
-	cd frontend && npm run --silent lint && npm run --silent typecheck
+	$(BIN)/ruff check $(PY_TREES) && $(BIN)/ruff format --check $(PY_TREES)
+	cd $(EXAMPLE_BACKEND) && ../../$(BIN)/mypy ../../$(PACKAGE)/src/spa_auth api config
+	cd $(EXAMPLE_FRONTEND) && npm run --silent lint && npm run --silent typecheck
 
 format: $(DEV_STAMP)
-	cd backend && ../$(BIN)/ruff format . ../bench && ../$(BIN)/ruff check --fix . ../bench
+	$(BIN)/ruff format $(PY_TREES) && $(BIN)/ruff check --fix $(PY_TREES)
 
 test: $(DEV_STAMP) prepare lint
-	cd frontend && npx vitest run
-	cd backend && ../$(BIN)/pytest
+	cd $(EXAMPLE_FRONTEND) && npx vitest run
+	cd $(EXAMPLE_BACKEND) && ../../$(BIN)/pytest
 
 BENCH_STAMP := $(VENV)/.bench-installed
 
@@ -85,4 +99,5 @@ bench: $(BENCH_STAMP) prepare
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) frontend/node_modules frontend/dist var backend/test-artifacts
+	rm -rf $(VENV) $(EXAMPLE_FRONTEND)/node_modules $(EXAMPLE_FRONTEND)/dist var \
+		$(EXAMPLE_BACKEND)/test-artifacts

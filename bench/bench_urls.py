@@ -13,7 +13,6 @@ from rest_framework_simplejwt.authentication import (
     JWTStatelessUserAuthentication,
 )
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
-
 from spa_auth.serializers import user_payload
 
 USER = {

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-BACKEND = ROOT / "backend"
+BACKEND = ROOT / "example" / "backend"
 BENCH = ROOT / "bench"
 sys.path[:0] = [str(BACKEND), str(BENCH)]
 

@@ -1,0 +1,56 @@
+"""Django admin: sessions can be revoked; audit events are read-only."""
+
+from __future__ import annotations
+
+import pytest
+from spa_auth.models import AuditEvent, Session
+
+from tests.conftest import bearer, login
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, user_factory):
+    admin = user_factory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    return client
+
+
+def test_the_revoke_action_ends_the_selected_sessions_at_once(admin_client, user):
+    from django.test import Client
+
+    api = Client()
+    token = login(api).json()["token"]
+    session = Session.objects.get(user=user)
+    response = admin_client.post(
+        "/admin/spa_auth/session/",
+        {"action": "revoke", "_selected_action": [str(session.pk)]},
+    )
+    assert response.status_code == 302
+    assert Session.objects.get(pk=session.pk).revoke_reason == "admin"
+    assert api.get("/api/v1/user/", **bearer(token)).status_code == 401
+
+
+def test_deactivating_a_user_in_the_admin_refuses_their_tokens(admin_client, user):
+    from django.test import Client
+
+    api = Client()
+    token = login(api).json()["token"]
+    user.is_active = False
+    user.save()
+    assert api.get("/api/v1/user/", **bearer(token)).json()["code"] == "session_revoked"
+
+
+def test_audit_events_are_listed_but_read_only(admin_client, user):
+    from django.test import Client
+
+    login(Client())
+    event = AuditEvent.objects.get(user=user)
+    assert admin_client.get("/admin/spa_auth/auditevent/").status_code == 200
+    assert admin_client.get(f"/admin/spa_auth/auditevent/{event.pk}/delete/").status_code == 403
+    response = admin_client.post(
+        f"/admin/spa_auth/auditevent/{event.pk}/change/", {"kind": "logout"}
+    )
+    assert response.status_code == 403
+    assert AuditEvent.objects.get(pk=event.pk).kind == "login"

@@ -1,0 +1,32 @@
+"""App config: registers the system checks, the schema extension and the signal receivers."""
+
+from django.apps import AppConfig, apps
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_save, pre_save
+
+
+class SpaAuthConfig(AppConfig):
+    name = "spa_auth"
+    verbose_name = "Authentication sessions"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks, schema  # noqa: F401  (they register themselves)
+        from .internal import receivers
+
+        user_login_failed.connect(receivers.record_login_failure, dispatch_uid="spa_auth.failed")
+        user_logged_in.connect(receivers.link_django_session, dispatch_uid="spa_auth.logged_in")
+        user_logged_out.connect(receivers.end_linked_session, dispatch_uid="spa_auth.logged_out")
+        if apps.is_installed("django.contrib.admin"):
+            from django.contrib.admin import forms as admin_forms
+
+            from .forms import ThrottledAdminPasswordChangeForm
+
+            # AdminSite.password_change imports this name at each call and offers no hook.
+            admin_forms.AdminPasswordChangeForm = ThrottledAdminPasswordChangeForm  # type: ignore[misc]
+        user_model = settings.AUTH_USER_MODEL
+        pre_save.connect(receivers.note_rehash, sender=user_model, dispatch_uid="spa_auth.pre")
+        post_save.connect(
+            receivers.follow_user_change, sender=user_model, dispatch_uid="spa_auth.post"
+        )

@@ -1,0 +1,31 @@
+"""Delete expired or revoked sessions and old audit events, in small batches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from spa_auth.conf import get_settings
+from spa_auth.internal import clock, store
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete expired and revoked sessions, audit events past their retention and "
+        "throttle counters that have run out."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--batch-size", type=int, default=1000)
+
+    def handle(self, *args: Any, batch_size: int, **options: Any) -> None:
+        now = clock.now()
+        sessions = store.prune_sessions(now=now, batch_size=batch_size)
+        events = store.prune_events(
+            before=now - get_settings().audit_retention, batch_size=batch_size
+        )
+        counters = store.prune_throttle_counters(now=now, batch_size=batch_size)
+        self.stdout.write(
+            f"Deleted {sessions} sessions, {events} audit events and {counters} throttle counters."
+        )

@@ -27,7 +27,8 @@ PACKAGE_SOURCES := $(shell find $(PACKAGE)/src -type f -not -path '*/__pycache__
 
 help:
 	@echo "make run    serve the API and the built app on http://$(HOST):$(PORT)"
-	@echo "make test   run every test (Python, front-end unit, types, lint, end-to-end)"
+	@echo "make test   run every test (Python, the package's version matrix, front-end unit,"
+	@echo "            types, lint, end-to-end)"
 	@echo "make dev    Django on :8000 plus Vite's dev server with hot reload on :5173"
 	@echo "make lint   ruff, mypy, ESLint and vue-tsc"
 	@echo "make bench  load and scaling measurements (see bench/README.md)"
@@ -87,6 +88,7 @@ format: $(DEV_STAMP)
 
 test: $(DEV_STAMP) prepare lint
 	cd $(EXAMPLE_FRONTEND) && npx vitest run
+	cd $(PACKAGE) && ../../$(BIN)/nox --no-color
 	cd $(EXAMPLE_BACKEND) && ../../$(BIN)/pytest
 
 BENCH_STAMP := $(VENV)/.bench-installed

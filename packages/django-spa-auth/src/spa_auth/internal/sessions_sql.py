@@ -92,11 +92,11 @@ def _statements(alias: str) -> _Statements:
         f" AND s.{quote('idle_expires_at')} > %s AND s.{quote('absolute_expires_at')} > %s"
     )
     user_table, user_pk = quote(user_model._meta.db_table), quote(str(user_model._meta.pk.column))
+    fields = {f.name: f for f in user_model._meta.concrete_fields}
     active = (
-        f" AND u.{quote('is_active')} = %s"
-        if any(f.name == "is_active" for f in user_model._meta.concrete_fields)
-        else ""
+        f" AND u.{quote(str(fields['is_active'].column))} = %s" if "is_active" in fields else ""
     )
+    password = quote(str(fields["password"].column))
     owner = f"u.{user_pk} = {table}.{quote('user_id')}"
     # The credential digest is keyed, so SQL cannot compute it: the statement returns the
     # user's password hash (a scalar subquery, one round trip) and Python compares.
@@ -110,7 +110,7 @@ def _statements(alias: str) -> _Statements:
         f"AND EXISTS (SELECT 1 FROM {user_table} u WHERE {owner}{active}) "
         f"RETURNING {quote('user_id')}, {quote('absolute_expires_at')}, "
         f"{quote('credential_digest')}, "
-        f"(SELECT u.{quote('password')} FROM {user_table} u WHERE {owner})"
+        f"(SELECT u.{password} FROM {user_table} u WHERE {owner})"
     )
     expiry = Session._meta.get_field("absolute_expires_at").get_col(Session._meta.db_table)
     prepared = _Statements(
@@ -217,6 +217,8 @@ def rotate(
     expires = row[1]
     for converter in statements.absolute_expiry_converters:
         expires = converter(expires, statements.absolute_expiry_column, connection)
+    # The key as the model holds it (SQLite returns a UUID key as 32 hex digits).
+    user_id = get_user_model()._meta.pk.to_python(row[0])
     return Rotated(
-        user_id=row[0], absolute_expires_at=expires, credential_digest=row[2], password_hash=row[3]
+        user_id=user_id, absolute_expires_at=expires, credential_digest=row[2], password_hash=row[3]
     )

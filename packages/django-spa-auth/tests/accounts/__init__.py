@@ -1,0 +1,1 @@
+"""A user model unlike Django's: a UUID key and the email as the username."""

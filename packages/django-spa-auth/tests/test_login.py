@@ -1,0 +1,89 @@
+"""Login, the access token on a protected view, and the per-account lock."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from tests.conftest import PASSWORD, bearer, login, me
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_answers_a_token_and_sets_an_http_only_refresh_cookie(user, clock):
+    response = login(Client(), user)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"token", "token_type", "expires_in", "user"}
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 300
+    assert str(body["user"]["id"]) == str(user.pk)
+    cookie = response.cookies["refresh_token"]
+    assert cookie.value
+    assert cookie["httponly"] is True
+    assert cookie["secure"] is True  # "auto": not a loopback host
+    assert cookie["samesite"] == "Strict"
+    assert cookie["path"] == "/api/v1/auth/"
+    assert int(cookie["max-age"]) == 7 * 24 * 3600
+    assert response["Cache-Control"] == "no-store, private"
+
+
+def test_a_wrong_password_is_refused_with_one_generic_code(user):
+    response = login(Client(), user, "not-the-password")
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_credentials"
+    assert "refresh_token" not in response.cookies
+
+
+def test_an_unknown_user_gets_the_same_answer_as_a_wrong_password(db):
+    response = Client().post(
+        "/api/v1/auth/obtain_token/",
+        {"username": "nobody@example.com", "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_credentials"
+
+
+@pytest.mark.parametrize("scheme", ["JWT", "Bearer"])
+def test_the_token_authenticates_with_either_scheme(user, scheme):
+    token = login(Client(), user).json()["token"]
+    response = Client().get("/me/", **bearer(token, scheme))
+    assert response.status_code == 200
+    assert response.json() == {"pk": str(user.pk)}
+
+
+def test_a_request_without_a_token_is_a_401_with_a_challenge(db):
+    response = Client().get("/me/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_an_authenticated_request_costs_one_query(user, django_assert_num_queries):
+    token = login(Client(), user).json()["token"]
+    client = Client()
+    with django_assert_num_queries(1):
+        assert me(client, token).status_code == 200
+
+
+def test_five_failures_lock_the_account_with_retry_after(user):
+    for _ in range(5):
+        assert login(Client(), user, "not-the-password").status_code == 401
+    response = login(Client(), user)  # the right password, too late
+    assert response.status_code == 429
+    assert response.json()["code"] == "throttled"
+    assert 0 < int(response["Retry-After"]) <= 15 * 60
+    assert "refresh_token" not in response.cookies
+
+
+def test_the_lock_is_per_account(user, user_factory):
+    other = user_factory()
+    for _ in range(5):
+        login(Client(), user, "not-the-password")
+    assert login(Client(), other).status_code == 200
+
+
+def test_the_suite_runs_on_the_configured_user_model(settings):
+    assert get_user_model()._meta.label == settings.AUTH_USER_MODEL

@@ -20,6 +20,13 @@ NODE_STAMP := $(EXAMPLE_FRONTEND)/node_modules/.installed
 DIST := $(EXAMPLE_FRONTEND)/dist/index.html
 FRONTEND_SOURCES := $(shell find $(EXAMPLE_FRONTEND)/src -type f 2>/dev/null) \
 	$(addprefix $(EXAMPLE_FRONTEND)/,index.html vite.config.ts tsconfig.json package-lock.json)
+# The npm packages, which the example installs as file: links (it imports their dist/).
+CLIENT := packages/client
+VUE := packages/vue
+JS_PACKAGES := $(CLIENT) $(VUE)
+JS_SOURCES = $(shell find $(1)/src -type f -not -path '*/__tests__/*' 2>/dev/null) \
+	$(addprefix $(1)/,package.json package-lock.json tsconfig.json tsconfig.build.json)
+JS_DISTS := $(CLIENT)/dist/index.js $(VUE)/dist/index.js
 PACKAGE_SOURCES := $(shell find $(PACKAGE)/src -type f -not -path '*/__pycache__/*' 2>/dev/null) \
 	$(PACKAGE)/pyproject.toml
 
@@ -47,11 +54,29 @@ $(DEV_STAMP): $(PACKAGE_STAMP) $(EXAMPLE_BACKEND)/requirements-dev.txt
 	$(BIN)/pip install -q --disable-pip-version-check -r $(EXAMPLE_BACKEND)/requirements-dev.txt
 	touch $@
 
-$(NODE_STAMP): $(EXAMPLE_FRONTEND)/package.json $(EXAMPLE_FRONTEND)/package-lock.json
+# Each package: npm ci from its own lock, then tsc into dist/. The Vue package links the
+# client (file:../client) and builds against its types, so the client comes first.
+$(CLIENT)/node_modules/.installed: $(CLIENT)/package.json $(CLIENT)/package-lock.json
+	cd $(CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VUE)/node_modules/.installed: $(VUE)/package.json $(VUE)/package-lock.json
+	cd $(VUE) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CLIENT)/dist/index.js: $(CLIENT)/node_modules/.installed $(call JS_SOURCES,$(CLIENT))
+	cd $(CLIENT) && npm run build --silent
+
+$(VUE)/dist/index.js: $(VUE)/node_modules/.installed $(CLIENT)/dist/index.js $(call JS_SOURCES,$(VUE))
+	cd $(VUE) && npm run build --silent
+
+# The packages are built before the example installs them (order only: a rebuilt package
+# needs no new npm ci, the links stay) and before the example is built against them.
+$(NODE_STAMP): $(EXAMPLE_FRONTEND)/package.json $(EXAMPLE_FRONTEND)/package-lock.json | $(JS_DISTS)
 	cd $(EXAMPLE_FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(DIST): $(NODE_STAMP) $(FRONTEND_SOURCES)
+$(DIST): $(NODE_STAMP) $(FRONTEND_SOURCES) $(JS_DISTS)
 	cd $(EXAMPLE_FRONTEND) && npm run build --silent
 
 # Migrations, the cache table and static files: quick no-ops when nothing changed.
@@ -78,15 +103,21 @@ dev: prepare
 
 PY_TREES := $(EXAMPLE_BACKEND) $(PACKAGE) bench
 
-lint: $(DEV_STAMP) $(NODE_STAMP)
+# The npm packages: types, then the packed package through publint and attw. attw runs with
+# --profile esm-only: they are ESM only by design, and CommonJS resolution is not a goal.
+lint: $(DEV_STAMP) $(NODE_STAMP) $(JS_DISTS)
 	$(BIN)/ruff check $(PY_TREES) && $(BIN)/ruff format --check $(PY_TREES)
 	cd $(EXAMPLE_BACKEND) && ../../$(BIN)/mypy ../../$(PACKAGE)/src/spa_auth api config
 	cd $(EXAMPLE_FRONTEND) && npm run --silent lint && npm run --silent typecheck
+	for p in $(JS_PACKAGES); do \
+		(cd $$p && npm run --silent typecheck && npx publint --strict && npx attw --pack . --profile esm-only) || exit 1; \
+	done
 
 format: $(DEV_STAMP)
 	$(BIN)/ruff format $(PY_TREES) && $(BIN)/ruff check --fix $(PY_TREES)
 
 test: $(DEV_STAMP) prepare lint
+	for p in $(JS_PACKAGES); do (cd $$p && npx vitest run) || exit 1; done
 	cd $(EXAMPLE_FRONTEND) && npx vitest run
 	cd $(PACKAGE) && ../../$(BIN)/nox --no-color
 	cd $(EXAMPLE_BACKEND) && ../../$(BIN)/pytest
@@ -102,4 +133,5 @@ bench: $(BENCH_STAMP) prepare
 
 clean:
 	rm -rf $(VENV) $(EXAMPLE_FRONTEND)/node_modules $(EXAMPLE_FRONTEND)/dist var \
+		$(addsuffix /node_modules,$(JS_PACKAGES)) $(addsuffix /dist,$(JS_PACKAGES)) \
 		$(EXAMPLE_BACKEND)/test-artifacts

@@ -5,6 +5,11 @@ const backend = process.env.BACKEND_URL ?? 'http://127.0.0.1:8000'
 
 export default defineConfig(({ command }) => ({
   plugins: [vue()],
+  resolve: {
+    // @spa-auth/* are linked folders (file: dependencies) with node_modules of their own for
+    // their tests: one Vue, and one client, for the whole app, as an installed copy would have.
+    dedupe: ['vue', '@spa-auth/client'],
+  },
   // Built files are served by Django (WhiteNoise) under STATIC_URL=/static/.
   base: command === 'build' ? '/static/' : '/',
   server: {

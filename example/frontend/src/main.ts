@@ -1,26 +1,18 @@
-import { createApp } from 'vue'
+import type { User } from '@spa-auth/client'
+import { createSpaAuth } from '@spa-auth/vue'
 import { createPinia } from 'pinia'
+import { createApp } from 'vue'
 import App from './App.vue'
-import { createAppRouter, safeNext } from './router'
-import { useSessionStore } from './stores/session'
+import { API_BASE_URL, http } from './api/http'
+import { createAppRouter } from './router'
 import './style.css'
+
+// One auth client for the app: tokens in memory, refresh across tabs, restore on load.
+const auth = createSpaAuth<User>({ baseURL: API_BASE_URL })
+auth.client.installInterceptors(http)
 
 const app = createApp(App)
 app.use(createPinia())
-const session = useSessionStore()
-session.start()
-const router = createAppRouter()
-// When the session ends (logout here or in another tab, revocation), go to the login page.
-session.onSignedOut(() => {
-  const here = router.currentRoute.value
-  if (here.meta.requiresAuth) {
-    void router.push({ name: 'login', query: here.fullPath === '/' ? {} : { next: here.fullPath } })
-  }
-})
-// Logged in from another tab: leave the login page for where this tab was headed.
-session.onSignedInElsewhere(() => {
-  const here = router.currentRoute.value
-  if (here.name === 'login') void router.replace(safeNext(here.query.next) ?? { name: 'home' })
-})
-app.use(router)
+app.use(auth)
+app.use(createAppRouter(auth))
 app.mount('#app')

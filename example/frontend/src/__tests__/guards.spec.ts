@@ -1,48 +1,49 @@
-import { createPinia, setActivePinia } from 'pinia'
-import { beforeEach, describe, expect, it, vi } from 'vitest'
-import { createAppRouter, safeNext } from '../router'
-import { useSessionStore } from '../stores/session'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createAppRouter } from '../router'
+import { fakeApi, testApp, unmountAll } from './helpers'
 
 describe('route guards', () => {
-  beforeEach(() => setActivePinia(createPinia()))
+  afterEach(unmountAll)
 
-  function withStatus(signedIn: boolean) {
-    const store = useSessionStore()
-    const restore = vi.spyOn(store, 'restore').mockImplementation(async () => {
-      store.status = signedIn ? 'signed-in' : 'signed-out'
-    })
-    return { store, restore }
+  function routerFor(signedIn: boolean) {
+    const fetch = fakeApi(signedIn)
+    const { auth } = testApp(fetch)
+    return { router: createAppRouter(auth), fetch, auth }
   }
 
   it('waits for the start-up restore, then sends visitors to login with next', async () => {
-    const { restore } = withStatus(false)
-    const router = createAppRouter()
+    const { router, fetch } = routerFor(false)
     await router.push('/sessions')
-    expect(restore).toHaveBeenCalled()
+    expect(fetch.calls).toContain('POST /api/v1/auth/refresh_token/')
     expect(router.currentRoute.value.name).toBe('login')
     expect(router.currentRoute.value.query.next).toBe('/sessions')
   })
 
   it('lets a signed-in user through and away from the login page', async () => {
-    withStatus(true)
-    const router = createAppRouter()
+    const { router } = routerFor(true)
     await router.push('/password')
     expect(router.currentRoute.value.name).toBe('password')
     await router.push('/login?next=/sessions')
     expect(router.currentRoute.value.name).toBe('sessions')
   })
 
-  it('accepts only same-app paths as next', () => {
-    expect(safeNext('/users?offset=20')).toBe('/users?offset=20')
-    expect(safeNext('//evil.example')).toBeNull()
-    expect(safeNext('https://evil.example')).toBeNull()
-    expect(safeNext(undefined)).toBeNull()
+  it('sends a signed-in user from the login page home when next is another origin', async () => {
+    const { router } = routerFor(true)
+    await router.push('/login?next=//evil.example')
+    expect(router.currentRoute.value.name).toBe('home')
   })
 
   it('shows the not-found page for unknown paths', async () => {
-    withStatus(true)
-    const router = createAppRouter()
+    const { router } = routerFor(true)
     await router.push('/no/such/page')
     expect(router.currentRoute.value.name).toBe('not-found')
+  })
+
+  it('sends an open protected page to login when the session ends', async () => {
+    const { router, auth } = routerFor(true)
+    await router.push('/sessions')
+    await auth.client.logout()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(router.currentRoute.value.fullPath).toBe('/login?next=/sessions')
   })
 })

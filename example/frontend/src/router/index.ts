@@ -1,7 +1,8 @@
-/** Routes, lazy-loaded, behind guards that wait for the start-up restore. */
+/** Routes, lazy-loaded, behind @spa-auth/vue's guard, which waits for the start-up restore. */
 
-import { createRouter, createWebHistory, type RouteLocationRaw, type Router } from 'vue-router'
-import { useSessionStore } from '../stores/session'
+import type { User } from '@spa-auth/client'
+import { installAuthGuard, type SpaAuth } from '@spa-auth/vue'
+import { createRouter, createWebHistory, type Router } from 'vue-router'
 
 export type RouteName = 'home' | 'login' | 'sessions' | 'password' | 'users' | 'not-found'
 
@@ -12,7 +13,7 @@ declare module 'vue-router' {
   }
 }
 
-export function createAppRouter(): Router {
+export function createAppRouter(auth: SpaAuth<User>): Router {
   const router = createRouter({
     // '/' and not import.meta.env.BASE_URL, which is '/static/' in the build.
     history: createWebHistory('/'),
@@ -25,28 +26,11 @@ export function createAppRouter(): Router {
       { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('../views/NotFoundView.vue'), meta: { title: 'Not found' } },
     ],
   })
-  installGuards(router)
-  return router
-}
-
-/** Only same-app paths are accepted as `next`, never another origin. */
-export function safeNext(value: unknown): string | null {
-  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') ? value : null
-}
-
-export function installGuards(router: Router): void {
-  router.beforeEach(async (to): Promise<RouteLocationRaw | true> => {
-    const session = useSessionStore()
-    await session.restore()
-    if (to.meta.requiresAuth && !session.isSignedIn) {
-      return { name: 'login', query: to.fullPath === '/' ? {} : { next: to.fullPath } }
-    }
-    if (to.name === 'login' && session.isSignedIn) {
-      return safeNext(to.query.next) ?? { name: 'home' }
-    }
-    return true
-  })
+  // Visitors of protected routes go to login (with `next`); when the session ends here or in
+  // another tab the page goes to login too, and a login in another tab leaves the login page.
+  installAuthGuard(router, { auth, loginRoute: 'login' satisfies RouteName, homeRoute: 'home' satisfies RouteName })
   router.afterEach((to) => {
     document.title = to.meta.title ? `${to.meta.title} · spa-auth` : 'spa-auth'
   })
+  return router
 }

@@ -9,15 +9,19 @@
  * refresh cookie (a password change) take the same turns.
  */
 
-import { REFRESH_LOCK_WAIT_MS } from './timing'
-import { getAccessToken, setAccessToken, type AccessToken } from './tokens'
+import { REFRESH_LOCK_WAIT_MS } from './timing.js'
+import type { AccessToken, TokenStore } from './tokens.js'
+
+export type LockManagerLike = Pick<LockManager, 'request'>
 
 export interface RefresherOptions {
+  /** Where the current token lives; a refreshed one is stored there. */
+  tokens: TokenStore
   /** POST auth/refresh_token/ and return the new token. */
   requestRefresh(): Promise<AccessToken>
   /** Told about every new token (to share it with other tabs). */
   onRefreshed?(access: AccessToken): void
-  locks?: Pick<LockManager, 'request'> | null
+  locks?: LockManagerLike | null
   lockName?: string
   lockTimeoutMs?: number
   now?: () => number
@@ -36,11 +40,23 @@ export interface Refresher {
   replaceSession(request: () => Promise<AccessToken | null>): Promise<AccessToken | null>
 }
 
+/** The browser's Web Locks, where there are any. */
+export function browserLocks(): LockManagerLike | null {
+  return typeof navigator !== 'undefined' ? (navigator.locks ?? null) : null
+}
+
+/** A lock wait that ran out, by name: a DOMException from another realm fails `instanceof`. */
+function isLockTimeout(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name
+  return name === 'TimeoutError' || name === 'AbortError'
+}
+
 export function createRefresher(options: RefresherOptions): Refresher {
   const {
+    tokens,
     requestRefresh,
     onRefreshed,
-    locks = typeof navigator !== 'undefined' ? (navigator.locks ?? null) : null,
+    locks = browserLocks(),
     lockName = 'spa-auth-refresh',
     lockTimeoutMs = REFRESH_LOCK_WAIT_MS,
     now = Date.now,
@@ -49,13 +65,13 @@ export function createRefresher(options: RefresherOptions): Refresher {
   let inflight: Promise<AccessToken> | null = null
 
   function adopt(access: AccessToken): AccessToken {
-    setAccessToken(access)
+    tokens.set(access)
     onRefreshed?.(access)
     return access
   }
 
   async function refreshOnce(startedWith: AccessToken | null): Promise<AccessToken> {
-    const current = getAccessToken()
+    const current = tokens.get()
     if (current && current !== startedWith && current.expiresAt - now() > minRemainingMs) {
       return current // another tab refreshed while this one waited
     }
@@ -63,18 +79,22 @@ export function createRefresher(options: RefresherOptions): Refresher {
   }
 
   function refreshTakingTurns(): Promise<AccessToken> {
-    const startedWith = getAccessToken()
+    const startedWith = tokens.get()
     return withLock(() => refreshOnce(startedWith))
   }
 
   async function withLock<T>(task: () => Promise<T>): Promise<T> {
     if (!locks) return task()
+    let started = false
+    const run = () => {
+      started = true
+      return task()
+    }
     try {
-      return await locks.request(lockName, { signal: AbortSignal.timeout(lockTimeoutMs) }, task)
+      return await locks.request(lockName, { signal: AbortSignal.timeout(lockTimeoutMs) }, run)
     } catch (error) {
-      if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-        return task()
-      }
+      // Only a wait that ran out goes ahead unlocked; a failure of the task itself is final.
+      if (!started && isLockTimeout(error)) return task()
       throw error
     }
   }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createRefresher } from '../auth/refresher'
-import { REFRESH_LOCK_WAIT_MS, REFRESH_REQUEST_TIMEOUT_MS, SERVER_REFRESH_GRACE_MS } from '../auth/timing'
-import { getAccessToken, setAccessToken, type AccessToken } from '../auth/tokens'
+import { createRefresher, type RefresherOptions } from '../refresher.js'
+import { REFRESH_LOCK_WAIT_MS, REFRESH_REQUEST_TIMEOUT_MS, SERVER_REFRESH_GRACE_MS } from '../timing.js'
+import { createTokenStore, type AccessToken } from '../tokens.js'
 
 const fresh = (token: string): AccessToken => ({ token, expiresAt: Date.now() + 300_000 })
 
@@ -28,13 +28,24 @@ function deferred<T>() {
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0))
 
+let tokens = createTokenStore()
+const getAccessToken = () => tokens.get()
+const setAccessToken = (next: AccessToken | null) => tokens.set(next)
+
+/** A refresher on this test's token store. */
+function createRefresherHere(options: Omit<RefresherOptions, 'tokens'>) {
+  return createRefresher({ tokens, ...options })
+}
+
 describe('refresher', () => {
-  beforeEach(() => setAccessToken(null))
+  beforeEach(() => {
+    tokens = createTokenStore()
+  })
   afterEach(() => vi.restoreAllMocks())
 
   it('stores the new token in memory and tells the other tabs', async () => {
     const onRefreshed = vi.fn()
-    const { refresh } = createRefresher({ requestRefresh: async () => fresh('n1'), onRefreshed, locks: null })
+    const { refresh } = createRefresherHere({ requestRefresh: async () => fresh('n1'), onRefreshed, locks: null })
     await refresh()
     expect(getAccessToken()?.token).toBe('n1')
     expect(onRefreshed).toHaveBeenCalledWith(expect.objectContaining({ token: 'n1' }))
@@ -43,7 +54,7 @@ describe('refresher', () => {
   it('takes turns under the cross-tab lock and reuses a token another tab just brought', async () => {
     const locks = serialLocks()
     const requestRefresh = vi.fn(async () => fresh('from-server'))
-    const { refresh } = createRefresher({ requestRefresh, locks })
+    const { refresh } = createRefresherHere({ requestRefresh, locks })
     // Another tab holds the lock and, while this tab waits, shares its new token.
     let release!: () => void
     void locks.request('spa-auth-refresh', {}, () => new Promise<void>((resolve) => { release = resolve }))
@@ -57,7 +68,7 @@ describe('refresher', () => {
 
   it('waits at most 3 s for another tab, so a tab going ahead is still inside the 10 s grace', async () => {
     const timeout = vi.spyOn(AbortSignal, 'timeout')
-    const { refresh } = createRefresher({ requestRefresh: async () => fresh('n'), locks: serialLocks() })
+    const { refresh } = createRefresherHere({ requestRefresh: async () => fresh('n'), locks: serialLocks() })
     await refresh()
     expect(timeout).toHaveBeenCalledWith(3_000)
     // The longest path, the lock wait, an attempt that times out and its one retry, ends
@@ -72,13 +83,13 @@ describe('refresher', () => {
       request: vi.fn(() => Promise.reject(new DOMException('timed out', 'TimeoutError'))),
     } as unknown as Pick<LockManager, 'request'>
     const requestRefresh = vi.fn(async () => fresh('n2'))
-    const { refresh } = createRefresher({ requestRefresh, locks })
+    const { refresh } = createRefresherHere({ requestRefresh, locks })
     expect((await refresh()).token).toBe('n2')
   })
 
   it('lets a failed refresh reject every waiting caller and then tries again next time', async () => {
     const requestRefresh = vi.fn().mockRejectedValueOnce(new Error('401')).mockResolvedValue(fresh('n3'))
-    const { refresh } = createRefresher({ requestRefresh, locks: null })
+    const { refresh } = createRefresherHere({ requestRefresh, locks: null })
     const results = await Promise.allSettled([refresh(), refresh()])
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
     expect(requestRefresh).toHaveBeenCalledTimes(1)
@@ -88,7 +99,7 @@ describe('refresher', () => {
   it('changes the session only once no refresh is in flight, and shares its new token', async () => {
     const answer = deferred<AccessToken>()
     const onRefreshed = vi.fn()
-    const refresher = createRefresher({ requestRefresh: () => answer.promise, onRefreshed, locks: serialLocks() })
+    const refresher = createRefresherHere({ requestRefresh: () => answer.promise, onRefreshed, locks: serialLocks() })
     const changePassword = vi.fn(async () => fresh('new-session'))
     const refreshing = refresher.refresh()
     const changing = refresher.replaceSession(changePassword)
@@ -105,7 +116,7 @@ describe('refresher', () => {
     setAccessToken(fresh('old-session'))
     const answer = deferred<AccessToken>()
     const requestRefresh = vi.fn(async () => fresh('from-server'))
-    const refresher = createRefresher({ requestRefresh, locks: serialLocks() })
+    const refresher = createRefresherHere({ requestRefresh, locks: serialLocks() })
     const changing = refresher.replaceSession(() => answer.promise)
     const refreshing = refresher.refresh()
     answer.resolve(fresh('new-session'))
@@ -117,9 +128,20 @@ describe('refresher', () => {
   it('keeps the current token when the session change brings none', async () => {
     setAccessToken(fresh('kept'))
     const onRefreshed = vi.fn()
-    const refresher = createRefresher({ requestRefresh: async () => fresh('x'), onRefreshed, locks: serialLocks() })
+    const refresher = createRefresherHere({ requestRefresh: async () => fresh('x'), onRefreshed, locks: serialLocks() })
     expect(await refresher.replaceSession(async () => null)).toBeNull()
     expect(getAccessToken()?.token).toBe('kept')
     expect(onRefreshed).not.toHaveBeenCalled()
+  })
+})
+
+describe('refresher and the lock', () => {
+  it('does not go ahead a second time when the refresh itself times out inside the lock', async () => {
+    const tokens = createTokenStore()
+    const timedOut = new DOMException('no answer', 'TimeoutError')
+    const requestRefresh = vi.fn(() => Promise.reject(timedOut))
+    const { refresh } = createRefresher({ tokens, requestRefresh, locks: serialLocks() })
+    await expect(refresh()).rejects.toBe(timedOut)
+    expect(requestRefresh).toHaveBeenCalledTimes(1)
   })
 })

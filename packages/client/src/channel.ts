@@ -1,20 +1,20 @@
 /** Messages between the tabs of one browser: a new token, a login, a logout. */
 
-import type { AccessToken } from './tokens'
-import type { User } from '../api/auth'
+import type { AccessToken } from './tokens.js'
 
-export type AuthMessage =
+export type AuthMessage<TUser = unknown> =
   | { type: 'token'; access: AccessToken }
-  | { type: 'login'; access: AccessToken; user: User }
+  | { type: 'login'; access: AccessToken; user: TUser }
   | { type: 'logout' }
 
-export interface AuthChannel {
-  post(message: AuthMessage): void
-  subscribe(handler: (message: AuthMessage) => void): () => void
+export interface AuthChannel<TUser = unknown> {
+  post(message: AuthMessage<TUser>): void
+  subscribe(handler: (message: AuthMessage<TUser>) => void): () => void
   close(): void
 }
 
-export function createAuthChannel(name = 'spa-auth'): AuthChannel {
+/** A BroadcastChannel, or a silent stand-in where the browser has none. */
+export function createAuthChannel<TUser = unknown>(name = 'spa-auth'): AuthChannel<TUser> {
   if (typeof BroadcastChannel === 'undefined') {
     return { post() {}, subscribe: () => () => {}, close() {} }
   }
@@ -22,7 +22,7 @@ export function createAuthChannel(name = 'spa-auth'): AuthChannel {
   return {
     post: (message) => channel.postMessage(message),
     subscribe(handler) {
-      const listener = (event: MessageEvent<AuthMessage>) => handler(event.data)
+      const listener = (event: MessageEvent<AuthMessage<TUser>>) => handler(event.data)
       channel.addEventListener('message', listener)
       return () => channel.removeEventListener('message', listener)
     },

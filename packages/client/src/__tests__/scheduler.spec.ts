@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createScheduler, type SchedulerOptions } from '../auth/scheduler'
+import { createScheduler, type SchedulerOptions } from '../scheduler.js'
 
 const FIVE_MINUTES = 300_000
 

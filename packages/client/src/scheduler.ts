@@ -4,7 +4,7 @@
  * source are injectable for tests.
  */
 
-import type { AccessToken } from './tokens'
+import type { AccessToken } from './tokens.js'
 
 /** Up to this share of the margin earlier again, at random. */
 const JITTER_SHARE = 0.2

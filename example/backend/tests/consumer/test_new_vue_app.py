@@ -1,0 +1,315 @@
+"""A brand-new Vite + Vue + TypeScript app on the packed npm packages, against a brand-new
+Django project that follows the READMEs, in Chromium.
+
+Both packages are packed with `npm pack` (what a registry would serve), installed by a new
+app from the tarballs, and its `src/main.ts` is packages/vue/README.md's snippet, verbatim;
+the Django project is test_new_project's recipe (the wheel in a clean venv, the README's
+snippets) plus the README's user view. The built app is served by Django on the same origin.
+Only 127.0.0.1 is contacted (npm and pip reach the registry).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserType, Page, expect
+
+from tests.consumer.test_new_project import PACKAGE, READMES, ROOT, _get, run, snippets
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.live.servers import LOOPBACK, free_port, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+NPM_PACKAGES = (ROOT / "packages" / "client", ROOT / "packages" / "vue")
+VUE_README = ROOT / "packages" / "vue" / "README.md"
+EXAMPLE_PACKAGE_JSON = ROOT / "example" / "frontend" / "package.json"
+_NAMED_SNIPPET = re.compile(
+    r"<!-- snippet: ([\w-]+) -->\n```\w*\n(.*?)```\n<!-- /snippet -->", re.S
+)
+USERNAME, PASSWORD = "ada", "a-long-passphrase-1"
+
+APP_VUE = "<template><RouterView /></template>\n"
+
+LOGIN_VUE = """<script setup lang="ts">
+import { ref } from 'vue'
+import { useRouter } from 'vue-router'
+import { toApiError, useAuth } from '@spa-auth/vue'
+
+const { login } = useAuth()
+const router = useRouter()
+const username = ref('')
+const password = ref('')
+const error = ref('')
+
+async function submit(): Promise<void> {
+  try {
+    await login(username.value, password.value)
+    await router.replace('/')
+  } catch (caught) {
+    error.value = toApiError(caught).code
+  }
+}
+</script>
+
+<template>
+  <h1>Log in</h1>
+  <form @submit.prevent="submit">
+    <label for="username">Username</label>
+    <input id="username" v-model="username" autocomplete="username" />
+    <label for="password">Password</label>
+    <input id="password" v-model="password" type="password" autocomplete="current-password" />
+    <p v-if="error" role="alert">{{ error }}</p>
+    <button type="submit">Log in</button>
+  </form>
+</template>
+"""
+
+HOME_VUE = """<script setup lang="ts">
+import { ref } from 'vue'
+import { useAuth } from '@spa-auth/vue'
+
+const { user, logout, client } = useAuth()
+const whoami = ref('')
+
+async function askWhoAmI(): Promise<void> {
+  // The classic header of the original tutorial, through the package's fetch.
+  const response = await client.fetch('/api/v1/user/', {
+    headers: { Authorization: `JWT ${client.getAccessToken()}` },
+  })
+  whoami.value = response.ok ? (await response.json()).username : `HTTP ${response.status}`
+}
+</script>
+
+<template>
+  <h1>Signed in as <span data-testid="username">{{ user?.username }}</span></h1>
+  <button type="button" @click="askWhoAmI">Who am I</button>
+  <p data-testid="whoami">{{ whoami }}</p>
+  <button type="button" @click="logout">Log out</button>
+</template>
+"""
+
+INDEX_HTML = """<!doctype html>
+<html lang="en">
+  <head><meta charset="UTF-8" /><title>new app</title></head>
+  <body><div id="app"></div><script type="module" src="/src/main.ts"></script></body>
+</html>
+"""
+
+VITE_CONFIG = """import { defineConfig } from 'vite'
+import vue from '@vitejs/plugin-vue'
+
+// Django serves the built files under STATIC_URL.
+export default defineConfig({ plugins: [vue()], base: '/static/' })
+"""
+
+TSCONFIG = {
+    "compilerOptions": {
+        "target": "ES2022",
+        "module": "ESNext",
+        "moduleResolution": "bundler",
+        "lib": ["ES2022", "DOM", "DOM.Iterable"],
+        "types": ["vite/client"],
+        "strict": True,
+        "noEmit": True,
+        "isolatedModules": True,
+        "verbatimModuleSyntax": True,
+        "skipLibCheck": False,
+    },
+    "include": ["src/**/*.ts", "src/**/*.vue"],
+}
+
+# The test's own glue, not the README's: the built app as static files, index.html for routes.
+SITE_SETTINGS = """
+STATICFILES_DIRS = [BASE_DIR / "spa"]
+TEMPLATES[0]["DIRS"] = [BASE_DIR / "spa"]
+"""
+SITE_URLS = """
+from django.urls import re_path
+from django.views.generic import TemplateView
+
+urlpatterns += [
+    re_path(r"^(?!api/|admin/|static/).*$", TemplateView.as_view(template_name="index.html"))
+]
+"""
+
+
+def named_snippets(readme: Path) -> dict[str, str]:
+    return dict(_NAMED_SNIPPET.findall(readme.read_text()))
+
+
+def npm(*args: str, cwd: Path) -> str:
+    """npm with this machine's npm configuration (its cache and registry settings)."""
+    result = subprocess.run(
+        ["npm", *args, "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NODE_ENV": "development"},
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    return result.stdout
+
+
+def npx(*args: str, cwd: Path) -> None:
+    result = subprocess.run(["npx", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+
+
+def test_the_vue_readme_has_the_snippets_this_test_applies() -> None:
+    parts = named_snippets(VUE_README)
+    assert {"vue-main", "user-view"} <= set(parts)
+    assert "createSpaAuth" in parts["vue-main"] and "installAuthGuard" in parts["vue-main"]
+
+
+@pytest.fixture(scope="module")
+def built_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The packed packages, a new app that installs them, type-checked and built."""
+    for package in NPM_PACKAGES:
+        if not (package / "dist" / "index.js").is_file():
+            pytest.fail(f"{package}/dist is missing: build the npm packages first (make test does)")
+    app = tmp_path_factory.mktemp("vue-app")
+    tarballs = {}
+    for package in NPM_PACKAGES:
+        packed = json.loads(npm("pack", "--json", "--pack-destination", str(app), cwd=package))
+        tarballs[packed[0]["name"]] = f"file:./{packed[0]['filename']}"
+    pins = json.loads(EXAMPLE_PACKAGE_JSON.read_text())
+    pinned = {**pins["dependencies"], **pins["devDependencies"]}
+    manifest = {
+        "name": "new-vue-app",
+        "private": True,
+        "type": "module",
+        "dependencies": {
+            **tarballs,
+            "vue": pinned["vue"],
+            "vue-router": pinned["vue-router"],
+        },
+        "devDependencies": {
+            name: pinned[name] for name in ("vite", "@vitejs/plugin-vue", "typescript", "vue-tsc")
+        },
+    }
+    (app / "package.json").write_text(json.dumps(manifest, indent=2))
+    (app / "index.html").write_text(INDEX_HTML)
+    (app / "vite.config.ts").write_text(VITE_CONFIG)
+    (app / "tsconfig.json").write_text(json.dumps(TSCONFIG, indent=2))
+    src = app / "src"
+    src.mkdir()
+    (src / "main.ts").write_text(named_snippets(VUE_README)["vue-main"])
+    (src / "App.vue").write_text(APP_VUE)
+    (src / "LoginView.vue").write_text(LOGIN_VUE)
+    (src / "HomeView.vue").write_text(HOME_VUE)
+    npm("install", cwd=app)
+    # Installed, not linked: the packages are copies from the tarballs, with no node_modules.
+    installed = app / "node_modules" / "@spa-auth"
+    assert not any(path.is_symlink() for path in installed.iterdir())
+    assert not (installed / "vue" / "node_modules").exists()
+    npx("vue-tsc", "--noEmit", cwd=app)  # the packed type declarations, as a user meets them
+    npx("vite", "build", "--logLevel", "error", cwd=app)
+    return app / "dist"
+
+
+@pytest.fixture(scope="module")
+def vue_site(built_app: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """startproject + the wheel + the READMEs' snippets + the built app, under runserver."""
+    folder = tmp_path_factory.mktemp("vue-site")
+    run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", "dist", PACKAGE, cwd=folder)
+    wheel = next((folder / "dist").glob("django_spa_auth-*.whl"))
+    run(sys.executable, "-m", "venv", "venv", cwd=folder)
+    python = folder / "venv" / "bin" / "python"
+    run(
+        python,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+        f"{wheel}[argon2]",
+        cwd=folder,
+    )
+    (folder / "site").mkdir()
+    run(folder / "venv" / "bin" / "django-admin", "startproject", "mysite", "site", cwd=folder)
+    site = folder / "site"
+    shutil.copytree(built_app, site / "spa")
+    django = snippets(READMES[0])
+    settings = site / "mysite" / "settings.py"
+    settings.write_text(settings.read_text() + "\n" + django["settings"] + SITE_SETTINGS)
+    urls = django["urls"] + "\n\n" + named_snippets(VUE_README)["user-view"] + SITE_URLS
+    (site / "mysite" / "urls.py").write_text(urls)
+    wsgi = site / "mysite" / "wsgi.py"
+    wsgi.write_text(wsgi.read_text() + "\n" + django["wsgi"])
+    run(python, "manage.py", "migrate", "-v0", cwd=site)
+    run(python, "manage.py", "check", "--fail-level", "WARNING", cwd=site)
+    run(
+        python,
+        "manage.py",
+        "shell",
+        "-c",
+        "from django.contrib.auth.models import User; "
+        f"User.objects.create_user({USERNAME!r}, password={PASSWORD!r})",
+        cwd=site,
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [str(python), "manage.py", "runserver", "--noreload", f"{LOOPBACK}:{port}"],
+        cwd=site,
+        env={"PATH": os.environ["PATH"], "HOME": str(site)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://{LOOPBACK}:{port}"
+    try:
+        wait_for(lambda: _get(f"{url}/api/v1/auth/csrf/")[0] == 204, 30, "the new project")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+@pytest.fixture
+def browser_page(browser_type: BrowserType) -> Iterator[Page]:
+    """A page of Debian's Chromium, launched here: overriding pytest-playwright's session
+    fixtures (launch args, base URL) in this module would leak into the e2e tests' cache."""
+    if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs Chromium at {CHROMIUM} for the browser tests")
+        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium")
+    browser = browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield browser.new_context().new_page()
+    finally:
+        browser.close()
+
+
+def test_a_new_vue_app_logs_in_survives_a_reload_calls_with_jwt_and_logs_out(
+    browser_page: Page, vue_site: str
+) -> None:
+    page = browser_page
+    page.goto(vue_site + "/")
+    expect(page).to_have_url(re.compile(r"/login$"))  # the guard, after the restore found no cookie
+    page.get_by_label("Username").fill(USERNAME)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_test_id("username")).to_have_text(USERNAME)
+
+    page.reload()  # the token was in memory only: the refresh cookie and GET user/ restore it
+    expect(page.get_by_test_id("username")).to_have_text(USERNAME)
+    stored = page.evaluate("() => JSON.stringify([{...localStorage}, {...sessionStorage}])")
+    assert "eyJ" not in stored, stored
+
+    with page.expect_request("**/api/v1/user/") as asked:
+        page.get_by_role("button", name="Who am I").click()
+    expect(page.get_by_test_id("whoami")).to_have_text(USERNAME)
+    assert (asked.value.header_value("authorization") or "").startswith("JWT ey")
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"/login$"))  # the guard follows the session
+    page.reload()
+    expect(page).to_have_url(re.compile(r"/login$"))

@@ -1,0 +1,33 @@
+/** What the app tells the user about an `ApiError`: chosen by its `code`, never the server's text. */
+
+import type { ApiError } from '@spa-auth/client'
+
+/** Why a session ended without the user logging out, by the server's code. */
+const SESSION_ENDED: Record<string, string> = {
+  session_revoked: 'Your session has ended (signed out elsewhere or revoked). Please sign in again.',
+  refresh_reused: 'Your session was ended for your security. Please sign in again.',
+  session_expired: 'Your session expired. Please sign in again.',
+}
+
+const MESSAGES: Record<string, string> = {
+  ...SESSION_ENDED,
+  invalid_credentials: 'That username and password do not match an active account.',
+  network_error: 'The server could not be reached. Check your connection and try again.',
+  throttled: 'Too many attempts. Please wait before trying again.',
+  permission_denied: 'You do not have access to this page.',
+  not_found: 'Not found.',
+  service_unavailable: 'The service is temporarily unavailable. Please try again shortly.',
+  csrf_failed: 'Your browser refused a security check. Reload the page and try again.',
+}
+
+export function messageFor(error: ApiError): string {
+  return MESSAGES[error.code] ?? (error.status >= 500 ? 'Something went wrong on the server.' : error.detail)
+}
+
+/**
+ * The login page's line for a session that ended on its own: one per known code, and one
+ * generic line for the rest (`token_invalid`, `refresh_missing`, …) rather than server text.
+ */
+export function sessionEndedMessage(reason: ApiError): string {
+  return SESSION_ENDED[reason.code] ?? 'Your session has ended. Please sign in again.'
+}

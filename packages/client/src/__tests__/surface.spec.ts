@@ -1,0 +1,19 @@
+/// <reference types="vite/client" />
+import { describe, expect, it } from 'vitest'
+import * as publicApi from '../index.js'
+
+const sources = import.meta.glob<string>('../*.ts', { query: '?raw', import: 'default', eager: true })
+
+describe('the package surface', () => {
+  it('exports the client factory and the error helpers, and nothing else at run time', () => {
+    expect(Object.keys(publicApi).sort()).toEqual(['ApiError', 'createAuthClient', 'errorFromResponse', 'toApiError'])
+  })
+
+  it('imports no framework and not axios, which stays an optional peer', () => {
+    const imported = Object.values(sources).flatMap((source) =>
+      [...source.matchAll(/^import[^'"]*['"]([^'"]+)['"]/gm)].map((match) => match[1]!),
+    )
+    expect(Object.keys(sources).length).toBeGreaterThan(5)
+    expect(imported.filter((name) => !name.startsWith('./'))).toEqual([])
+  })
+})

@@ -1,0 +1,75 @@
+/**
+ * Interceptors for an axios instance of the app's: the access token as `Authorization` and
+ * Django's CSRF header on requests to the API, and after a 401 one shared refresh and one
+ * retry. Every rejection becomes an `ApiError` (the axios error as its `cause`).
+ *
+ * axios is an optional peer: nothing here imports it. The instance is typed by the few
+ * members used, so any axios 1.x instance fits and apps without axios pull in nothing.
+ */
+
+import { toApiError } from './errors.js'
+import { addCsrfHeader, isApiURL, joinURL } from './http.js'
+import { decideAfter401, type SessionHooks } from './session-hooks.js'
+
+/** Set on the one retry after a refresh (a plain key: axios copies it into the retry's config). */
+const RETRIED = '_spaAuthRetried'
+
+/** The members of axios's `InternalAxiosRequestConfig` that the interceptors use. */
+export interface AxiosRequestConfigLike {
+  url?: string
+  baseURL?: string
+  method?: string
+  headers: { has(name: string): boolean; set(name: string, value: string): unknown }
+}
+
+interface InterceptorManagerLike<V> {
+  // Method syntax on purpose: axios's own signatures take narrower callbacks.
+  use(onFulfilled?: ((value: V) => V | Promise<V>) | null, onRejected?: ((error: any) => any) | null): number
+  eject(id: number): void
+}
+
+/** The members of an `AxiosInstance` that the interceptors use. */
+export interface AxiosInstanceLike {
+  interceptors: {
+    request: InterceptorManagerLike<any>
+    response: InterceptorManagerLike<any>
+  }
+  request(config: any): Promise<any>
+}
+
+function targetOf(config: AxiosRequestConfigLike): string {
+  const url = config.url ?? ''
+  if (/^[a-z][a-z\d+.-]*:\/\//i.test(url) || !config.baseURL) return url
+  return joinURL(config.baseURL, url)
+}
+
+/** Install the interceptors on `instance`; the function returned removes them again. */
+export function installAxiosInterceptors(instance: AxiosInstanceLike, hooks: SessionHooks): () => void {
+  const request = instance.interceptors.request.use((config: AxiosRequestConfigLike) => {
+    if (!isApiURL(hooks, targetOf(config))) return config
+    const token = hooks.accessToken()
+    if (token && !config.headers.has('Authorization')) config.headers.set('Authorization', `${hooks.scheme} ${token}`)
+    const csrf = new Headers()
+    addCsrfHeader(hooks, csrf, config.method ?? 'GET')
+    csrf.forEach((value, name) => {
+      if (!config.headers.has(name)) config.headers.set(name, value)
+    })
+    return config
+  })
+
+  const response = instance.interceptors.response.use(undefined, async (error: unknown) => {
+    const apiError = toApiError(error)
+    const config = (error as { config?: AxiosRequestConfigLike & { [RETRIED]?: boolean } } | null)?.config
+    if (apiError.status !== 401 || !config || !isApiURL(hooks, targetOf(config))) throw apiError
+    const verdict = await decideAfter401(hooks, apiError, config[RETRIED] === true)
+    if ('give' in verdict) throw verdict.give === 'error' ? verdict.error : apiError
+    config[RETRIED] = true
+    config.headers.set('Authorization', `${hooks.scheme} ${verdict.retryWith}`)
+    return instance.request(config)
+  })
+
+  return () => {
+    instance.interceptors.request.eject(request)
+    instance.interceptors.response.eject(response)
+  }
+}

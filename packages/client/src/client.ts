@@ -1,0 +1,334 @@
+/**
+ * `createAuthClient`: one object that owns the session of this tab. It holds the access
+ * token in memory, restores the login from the refresh cookie on page load, refreshes
+ * shortly before expiry (single flight, taking turns with the other tabs), keeps the tabs
+ * of this browser in step, and hands the app an axios interceptor and a `fetch` that carry
+ * the token. Framework-agnostic: no Vue, Pinia or router here, and no axios import.
+ */
+
+import { createAuthChannel, type AuthMessage } from './channel.js'
+import { installAxiosInterceptors, type AxiosInstanceLike } from './axios.js'
+import { ApiError, endsSession, errorFromResponse, isLostResponse, toApiError } from './errors.js'
+import { createAuthFetch, type FetchLike } from './fetch.js'
+import { addCsrfHeader, joinURL, normaliseBaseURL, readCookie, timeoutSignal, type ApiTarget } from './http.js'
+import { createRefresher } from './refresher.js'
+import { createScheduler } from './scheduler.js'
+import type { SessionHooks } from './session-hooks.js'
+import { REFRESH_REQUEST_TIMEOUT_MS } from './timing.js'
+import { createTokenStore, fromResponse, type AccessToken } from './tokens.js'
+import type { AuthCause, AuthChange, AuthState, Page, SessionInfo, User } from './types.js'
+
+export interface AuthClientOptions {
+  /** The API root, e.g. `/api/v1/` (same origin) or `https://api.example.com/api/v1/`. */
+  baseURL: string
+  /** Where django-spa-auth's URLs are mounted, under `baseURL`. Default `auth/`. */
+  authPath?: string
+  /**
+   * `GET` this path (under `baseURL`) for the signed-in user when a reload restores the
+   * login; default `user/`. `null`: restore without a user (`state.user` stays null).
+   */
+  userPath?: string | null
+  /** The `fetch` every request goes through; default the browser's, looked up per call. */
+  fetch?: FetchLike
+  /** The `Authorization` scheme: `Bearer` (default) or the classic `JWT`. */
+  scheme?: 'Bearer' | 'JWT'
+  /** Timeout of the client's own calls, except refresh (3 s, tied to the server's grace). Default 20 s. */
+  timeoutMs?: number
+  /** Django's `CSRF_COOKIE_NAME`; default `csrftoken`. */
+  csrfCookieName?: string
+  /** The header Django reads it from; default `X-CSRFToken`. */
+  csrfHeaderName?: string
+  /** The BroadcastChannel the tabs share; `null` keeps this client to itself. Default `spa-auth`. */
+  channelName?: string | null
+  /** The Web Lock the tabs take turns on; default `spa-auth-refresh`. */
+  lockName?: string
+}
+
+export interface AuthClient<TUser = User> {
+  /** The current status, user and reason; a new object after every change. */
+  getState(): AuthState<TUser>
+  /** Called after every change of the state; returns the function that unsubscribes. */
+  onChange(listener: (change: AuthChange<TUser>) => void): () => void
+  /**
+   * On page load: restore the login from the refresh cookie (`unknown` becomes
+   * `signed-in` or `signed-out`). Runs once; later calls wait for the same result.
+   */
+  restore(): Promise<AuthState<TUser>>
+  /** Log in; rejects with an `ApiError` (`invalid_credentials`, `throttled`, …). */
+  login(username: string, password: string): Promise<TUser>
+  /** End this session on the server and sign out here and in the other tabs. */
+  logout(): Promise<void>
+  /** End every session of the user (every device), then sign out here. */
+  logoutAll(): Promise<void>
+  /** A new access token now (shared with any refresh already under way). */
+  refresh(): Promise<string>
+  /** The access token in memory, to attach by hand; null when signed out. */
+  getAccessToken(): string | null
+  /** The user's live sessions, this browser's marked `current`. */
+  sessions(options?: { limit?: number; offset?: number }): Promise<Page<SessionInfo>>
+  /** End one of the user's sessions (another device, or this one). */
+  revokeSession(id: string): Promise<void>
+  /**
+   * Change the password: the server ends every session and moves this browser onto a new
+   * one, whose token this tab and the other tabs adopt, so none of them is signed out.
+   */
+  changePassword(oldPassword: string, newPassword: string): Promise<void>
+  /** `fetch` with the token, CSRF, and one shared refresh and retry after a 401. */
+  fetch: FetchLike
+  /** Interceptors for an axios instance that calls the API; returns the function removing them. */
+  installInterceptors(instance: AxiosInstanceLike): () => void
+  /** Stop timers, listeners and the channel (tests, hot reload). */
+  dispose(): void
+}
+
+interface TokenBody {
+  token: string
+  expires_in: number
+}
+
+interface CallOptions {
+  body?: unknown
+  /** Through the token-carrying fetch (the default), or plain (login, refresh, logout). */
+  authenticated?: boolean
+  timeoutMs?: number
+  headers?: Record<string, string>
+}
+
+export function createAuthClient<TUser = User>(options: AuthClientOptions): AuthClient<TUser> {
+  const baseURL = normaliseBaseURL(options.baseURL)
+  const authPath = normaliseBaseURL(options.authPath ?? 'auth/')
+  const userPath = options.userPath === undefined ? 'user/' : options.userPath
+  const scheme = options.scheme ?? 'Bearer'
+  const timeoutMs = options.timeoutMs ?? 20_000
+  const target: ApiTarget = {
+    baseURL,
+    csrfCookieName: options.csrfCookieName ?? 'csrftoken',
+    csrfHeaderName: options.csrfHeaderName ?? 'X-CSRFToken',
+  }
+  const transport = (): FetchLike => options.fetch ?? globalThis.fetch
+
+  const tokens = createTokenStore()
+  const channelName = options.channelName === undefined ? 'spa-auth' : options.channelName
+  const channel = channelName === null ? null : createAuthChannel<TUser>(channelName)
+  let state: AuthState<TUser> = { status: 'unknown', user: null, reason: null }
+  const listeners = new Set<(change: AuthChange<TUser>) => void>()
+  let restoring: Promise<void> | null = null
+
+  const refresher = createRefresher({
+    tokens,
+    requestRefresh,
+    onRefreshed: (access) => channel?.post({ type: 'token', access }),
+    ...(options.lockName ? { lockName: options.lockName } : {}),
+  })
+  const scheduler = createScheduler({ refresh: refresher.refresh, onError: endIfRefused })
+  const stopScheduling = tokens.subscribe((access) => scheduler.schedule(access))
+  const stopListening = channel?.subscribe(handleMessage)
+  if (typeof document !== 'undefined') document.addEventListener('visibilitychange', refreshOnReturn)
+
+  const hooks: SessionHooks = {
+    ...target,
+    scheme,
+    accessToken: () => tokens.get()?.token ?? null,
+    refresh: async () => (await refresher.refresh()).token,
+    onSessionEnded: (error) => signOutLocally(error, 'session-ended'),
+  }
+  const authFetch = createAuthFetch(hooks, transport)
+
+  function setState(next: AuthState<TUser>, cause: AuthCause): void {
+    const previous = state
+    state = next
+    for (const listener of [...listeners]) {
+      try {
+        listener({ state, previous, cause })
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error // reported like any uncaught error, without stopping the other listeners
+        })
+      }
+    }
+  }
+
+  function signIn(user: TUser | null, cause: AuthCause): void {
+    setState({ status: 'signed-in', user, reason: null }, cause)
+  }
+
+  function signOutLocally(reason: ApiError | null, cause: AuthCause): void {
+    tokens.set(null)
+    setState({ status: 'signed-out', user: null, reason }, cause)
+  }
+
+  /**
+   * A background refresh failed. The server's 401 (logged out everywhere, revoked, reuse)
+   * ends the session now rather than at the user's next click; a lost answer or a server
+   * fault does not, and the next call or the tab's return tries again.
+   */
+  function endIfRefused(error: unknown): void {
+    const apiError = toApiError(error)
+    if (endsSession(apiError)) signOutLocally(apiError, 'session-ended')
+  }
+
+  function handleMessage(message: AuthMessage<TUser>): void {
+    if (message.type === 'token') tokens.set(message.access)
+    else if (message.type === 'login') {
+      tokens.set(message.access)
+      signIn(message.user, 'other-tab')
+    } else if (message.type === 'logout') signOutLocally(null, 'other-tab')
+  }
+
+  function refreshOnReturn(): void {
+    if (document.visibilityState === 'visible' && state.status === 'signed-in') scheduler.refreshIfStale(tokens.get())
+  }
+
+  /** One request to the API; any failure becomes an ApiError. */
+  async function call<T>(method: string, path: string, init: CallOptions = {}): Promise<{ status: number; data: T }> {
+    const { body, authenticated = true, headers: extra = {} } = init
+    const headers = new Headers({ Accept: 'application/json', ...extra })
+    if (body !== undefined) headers.set('Content-Type', 'application/json')
+    const timeout = timeoutSignal(init.timeoutMs ?? timeoutMs)
+    const request: RequestInit = {
+      method,
+      headers,
+      // The refresh cookie rides along, and comes back, also when the API is on another origin.
+      credentials: 'include',
+      signal: timeout.signal,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    }
+    const url = joinURL(baseURL, path)
+    try {
+      let response: Response
+      if (authenticated) response = await authFetch(url, request)
+      else {
+        addCsrfHeader(target, headers, method)
+        response = await transport()(url, request)
+      }
+      if (!response.ok) throw await errorFromResponse(response)
+      const text = await response.text()
+      return { status: response.status, data: (text ? JSON.parse(text) : null) as T }
+    } catch (error) {
+      throw toApiError(error)
+    } finally {
+      timeout.done()
+    }
+  }
+
+  const auth = (path: string) => authPath + path
+
+  /**
+   * POST auth/refresh_token/, asked once more at once when the answer is lost: the server may
+   * have rotated the cookie already, and then answers the same cookie again from its grace
+   * window with the same successor. An HTTP answer is never asked again: the server has
+   * decided (and its 401 has already cleared the cookie). One retry, never a loop.
+   */
+  async function requestRefresh(): Promise<AccessToken> {
+    try {
+      return await postRefresh()
+    } catch (error) {
+      if (!isLostResponse(error)) throw error
+      return postRefresh()
+    }
+  }
+
+  async function postRefresh(): Promise<AccessToken> {
+    const { data } = await call<TokenBody>('POST', auth('refresh_token/'), {
+      body: {},
+      authenticated: false,
+      timeoutMs: REFRESH_REQUEST_TIMEOUT_MS,
+    })
+    return fromResponse(data)
+  }
+
+  async function ensureCsrfCookie(): Promise<void> {
+    if (!readCookie(target.csrfCookieName)) await call('GET', auth('csrf/'), { authenticated: false })
+  }
+
+  async function fetchUser(): Promise<TUser | null> {
+    return userPath === null ? null : (await call<TUser>('GET', userPath)).data
+  }
+
+  async function logout(): Promise<void> {
+    const access = tokens.get()
+    try {
+      await call('POST', auth('logout/'), {
+        body: {},
+        authenticated: false,
+        headers: access ? { Authorization: `${scheme} ${access.token}` } : {},
+      })
+    } catch (error) {
+      // Signed out locally either way; the server session ends at its expiry at worst.
+      console.warn('logout request failed', toApiError(error).code)
+    } finally {
+      signOutLocally(null, 'logout')
+      channel?.post({ type: 'logout' })
+    }
+  }
+
+  return {
+    getState: () => state,
+    onChange(listener) {
+      listeners.add(listener)
+      return () => {
+        listeners.delete(listener)
+      }
+    },
+    restore() {
+      restoring ??= (async () => {
+        try {
+          await ensureCsrfCookie()
+          await refresher.refresh()
+          signIn(await fetchUser(), 'restore')
+        } catch {
+          signOutLocally(null, 'restore')
+        }
+      })()
+      return restoring.then(() => state)
+    },
+    async login(username, password) {
+      const { data } = await call<TokenBody & { user: TUser }>(
+        'POST',
+        auth('obtain_token/'),
+        { body: { username, password }, authenticated: false },
+      )
+      const access = fromResponse(data)
+      tokens.set(access)
+      signIn(data.user, 'login')
+      channel?.post({ type: 'login', access, user: data.user })
+      return data.user
+    },
+    logout,
+    async logoutAll() {
+      await call('POST', auth('logout_all/'))
+      await logout()
+    },
+    refresh: async () => (await refresher.refresh()).token,
+    getAccessToken: () => tokens.get()?.token ?? null,
+    async sessions({ limit = 100, offset } = {}) {
+      const query = new URLSearchParams({ limit: String(limit) })
+      if (offset !== undefined) query.set('offset', String(offset))
+      return (await call<Page<SessionInfo>>('GET', auth(`sessions/?${query}`))).data
+    },
+    async revokeSession(id) {
+      await call('DELETE', auth(`sessions/${encodeURIComponent(id)}/`))
+    },
+    async changePassword(oldPassword, newPassword) {
+      // The server moves this device onto a new session and ends all others, including
+      // copies of this device's old refresh cookie: adopt the new token here and in the
+      // other tabs. Older servers answer 204 and keep this session: nothing to adopt.
+      await refresher.replaceSession(async () => {
+        const { status, data } = await call<TokenBody>('POST', auth('password/change/'), {
+          body: { old_password: oldPassword, new_password: newPassword },
+        })
+        return status === 200 ? fromResponse(data) : null
+      })
+    },
+    fetch: authFetch,
+    installInterceptors: (instance) => installAxiosInterceptors(instance, hooks),
+    dispose() {
+      stopScheduling()
+      scheduler.stop()
+      stopListening?.()
+      channel?.close()
+      listeners.clear()
+      if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', refreshOnReturn)
+    },
+  }
+}

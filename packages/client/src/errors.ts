@@ -1,0 +1,149 @@
+/**
+ * Typed API errors: clients branch on `code`, never on the message.
+ *
+ * Every failure the client reports is an `ApiError`: the server's JSON `{detail, code}`
+ * (with `errors` per field and `Retry-After`), or a code of the client's own when no answer
+ * arrived. Imports nothing, axios included: its errors are recognised by shape.
+ */
+
+export type FieldErrors = Record<string, string[]>
+
+/**
+ * The server's stable codes, and the client's own: `network_error` (no answer arrived, or
+ * it timed out), `aborted` (the caller cancelled), `client_error` (anything else thrown).
+ * An HTTP error without a code is `http_<status>`. Open-ended: servers may add codes.
+ */
+export type ErrorCode =
+  | 'invalid_credentials'
+  | 'not_authenticated'
+  | 'token_expired'
+  | 'token_invalid'
+  | 'session_revoked'
+  | 'refresh_reused'
+  | 'session_expired'
+  | 'refresh_missing'
+  | 'throttled'
+  | 'csrf_failed'
+  | 'unsupported_media_type'
+  | 'not_found'
+  | 'permission_denied'
+  | 'bad_request'
+  | 'service_unavailable'
+  | 'network_error'
+  | 'aborted'
+  | 'client_error'
+  | (string & {})
+
+export interface ApiErrorInit {
+  status: number
+  code: ErrorCode
+  detail: string
+  fields?: FieldErrors
+  retryAfter?: number | null
+  cause?: unknown
+}
+
+export class ApiError extends Error {
+  /** The HTTP status; 0 when no answer arrived. */
+  readonly status: number
+  readonly code: ErrorCode
+  /** The server's message: for logs, not for users (choose a message by `code`). */
+  readonly detail: string
+  /** Validation messages per field, e.g. `{ new_password: ['Too short.'] }`. */
+  readonly fields: FieldErrors
+  /** Seconds to wait, from `Retry-After` on a 429. */
+  readonly retryAfter: number | null
+
+  constructor(init: ApiErrorInit) {
+    super(init.detail, init.cause === undefined ? undefined : { cause: init.cause })
+    this.name = 'ApiError'
+    this.status = init.status
+    this.code = init.code
+    this.detail = init.detail
+    this.fields = init.fields ?? {}
+    this.retryAfter = init.retryAfter ?? null
+  }
+}
+
+interface AxiosErrorShape {
+  isAxiosError: true
+  message: string
+  response?: { status: number; data: unknown; headers?: unknown }
+}
+
+function isAxiosErrorShape(error: unknown): error is AxiosErrorShape {
+  return typeof error === 'object' && error !== null && (error as { isAxiosError?: unknown }).isAxiosError === true
+}
+
+function nameOf(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined
+}
+
+function headerOf(headers: unknown, name: string): string | null {
+  if (!headers || typeof headers !== 'object') return null
+  const get = (headers as { get?: unknown }).get
+  if (typeof get === 'function') {
+    const value: unknown = get.call(headers, name)
+    if (value != null) return String(value)
+  }
+  const value = (headers as Record<string, unknown>)[name]
+  return value == null ? null : String(value)
+}
+
+/** An HTTP answer as an error: the body's `code`, `detail` and `errors`, `Retry-After`. */
+function fromAnswer(status: number, data: unknown, headers: unknown, fallback: string, cause?: unknown): ApiError {
+  const body = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>
+  const retry = Number(headerOf(headers, 'retry-after'))
+  return new ApiError({
+    status,
+    code: typeof body.code === 'string' ? body.code : `http_${status}`,
+    detail: typeof body.detail === 'string' ? body.detail : fallback,
+    fields: (typeof body.errors === 'object' && body.errors !== null ? body.errors : {}) as FieldErrors,
+    retryAfter: Number.isFinite(retry) && retry > 0 ? retry : null,
+    cause,
+  })
+}
+
+/** Anything thrown by a call (an ApiError, an axios error, a failed fetch) as an ApiError. */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error
+  if (isAxiosErrorShape(error)) {
+    if (!error.response) return new ApiError({ status: 0, code: 'network_error', detail: error.message, cause: error })
+    const { status, data, headers } = error.response
+    return fromAnswer(status, data, headers, error.message, error)
+  }
+  const name = nameOf(error)
+  const message = error instanceof Error ? error.message : String(error)
+  // fetch rejects with a TypeError when no answer arrives, and with the signal's reason
+  // (a TimeoutError from the client's own timeout) when it gives up waiting.
+  if (error instanceof TypeError || name === 'TimeoutError') {
+    return new ApiError({ status: 0, code: 'network_error', detail: message, cause: error })
+  }
+  if (name === 'AbortError') return new ApiError({ status: 0, code: 'aborted', detail: message, cause: error })
+  return new ApiError({ status: 0, code: 'client_error', detail: message, cause: error })
+}
+
+/** A fetch `Response` that is not ok, as an ApiError (reads the body). */
+export async function errorFromResponse(response: Response): Promise<ApiError> {
+  let data: unknown = null
+  try {
+    const text = await response.text()
+    data = text ? JSON.parse(text) : null
+  } catch {
+    data = null // not JSON (a proxy's HTML page): the status decides
+  }
+  return fromAnswer(response.status, data, response.headers, response.statusText || `HTTP ${response.status}`)
+}
+
+/** No HTTP answer arrived (a network failure or a timeout): the server may have acted or not. */
+export function isLostResponse(error: unknown): boolean {
+  return toApiError(error).code === 'network_error'
+}
+
+/** Only the server's own 401 ends a session; after a lost answer, a 5xx or a 429 it may go on. */
+export function endsSession(error: ApiError): boolean {
+  return error.status === 401
+}
+
+/** Codes after which a fresh access token may help; any other 401 ends the session. */
+export const REFRESHABLE: ReadonlySet<string> = new Set(['token_expired', 'token_invalid', 'not_authenticated'])

@@ -1,0 +1,12 @@
+/**
+ * @spa-auth/client: the browser side of django-spa-auth, for any framework or none.
+ * This file is the whole public surface; every other module may change without notice.
+ */
+
+export { createAuthClient } from './client.js'
+export type { AuthClient, AuthClientOptions } from './client.js'
+export { ApiError, errorFromResponse, toApiError } from './errors.js'
+export type { ApiErrorInit, ErrorCode, FieldErrors } from './errors.js'
+export type { AxiosInstanceLike } from './axios.js'
+export type { FetchLike } from './fetch.js'
+export type { AuthCause, AuthChange, AuthState, AuthStatus, Page, SessionInfo, User } from './types.js'

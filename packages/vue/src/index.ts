@@ -1,0 +1,11 @@
+/**
+ * @spa-auth/vue: django-spa-auth in a Vue 3 app. This file is the whole public surface;
+ * every other module may change without notice.
+ */
+
+export { createSpaAuth, useAuth } from './plugin.js'
+export type { SpaAuth, SpaAuthOptions, SpaAuthWithClient, UseAuth } from './plugin.js'
+export { createAuthGuard, installAuthGuard, safeNext } from './guard.js'
+export type { AuthGuard, AuthGuardOptions, GuardRedirect, GuardRoute, GuardRouter } from './guard.js'
+export { ApiError, toApiError } from '@spa-auth/client'
+export type { AuthState, AuthStatus, Page, SessionInfo, User } from '@spa-auth/client'

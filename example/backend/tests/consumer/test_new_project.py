@@ -23,7 +23,7 @@ from tests.live.servers import LOOPBACK, free_port, wait_for
 ROOT = Path(__file__).resolve().parents[4]
 PACKAGE = ROOT / "packages" / "django-spa-auth"
 READMES = (ROOT / "README.md", PACKAGE / "README.md")
-_SNIPPET = re.compile(r"<!-- snippet: (\w+) -->\n```\w*\n(.*?)```\n<!-- /snippet -->", re.S)
+_SNIPPET = re.compile(r"<!-- snippet: ([\w-]+) -->\n```\w*\n(.*?)```\n<!-- /snippet -->", re.S)
 
 pytestmark = pytest.mark.integration
 

@@ -15,16 +15,14 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserType, Page, expect
 
-from tests.consumer.test_new_project import PACKAGE, READMES, ROOT, _get, run, snippets
+from tests.consumer.readme_project import ROOT, make_project, serving
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.live.servers import LOOPBACK, free_port, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -218,59 +216,17 @@ def built_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def vue_site(built_app: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """startproject + the wheel + the READMEs' snippets + the built app, under runserver."""
-    folder = tmp_path_factory.mktemp("vue-site")
-    run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", "dist", PACKAGE, cwd=folder)
-    wheel = next((folder / "dist").glob("django_spa_auth-*.whl"))
-    run(sys.executable, "-m", "venv", "venv", cwd=folder)
-    python = folder / "venv" / "bin" / "python"
-    run(
-        python,
-        "-m",
-        "pip",
-        "install",
-        "-q",
-        "--disable-pip-version-check",
-        f"{wheel}[argon2]",
-        cwd=folder,
+    """The README's project plus the built app and the Vue README's ``user/`` view, served."""
+    user_view = named_snippets(VUE_README)["user-view"]
+    python, site = make_project(
+        tmp_path_factory.mktemp("vue-site"),
+        user=(USERNAME, PASSWORD),
+        settings=SITE_SETTINGS,
+        urls="\n\n" + user_view + SITE_URLS,
+        prepare=lambda site: shutil.copytree(built_app, site / "spa"),
     )
-    (folder / "site").mkdir()
-    run(folder / "venv" / "bin" / "django-admin", "startproject", "mysite", "site", cwd=folder)
-    site = folder / "site"
-    shutil.copytree(built_app, site / "spa")
-    django = snippets(READMES[0])
-    settings = site / "mysite" / "settings.py"
-    settings.write_text(settings.read_text() + "\n" + django["settings"] + SITE_SETTINGS)
-    urls = django["urls"] + "\n\n" + named_snippets(VUE_README)["user-view"] + SITE_URLS
-    (site / "mysite" / "urls.py").write_text(urls)
-    wsgi = site / "mysite" / "wsgi.py"
-    wsgi.write_text(wsgi.read_text() + "\n" + django["wsgi"])
-    run(python, "manage.py", "migrate", "-v0", cwd=site)
-    run(python, "manage.py", "check", "--fail-level", "WARNING", cwd=site)
-    run(
-        python,
-        "manage.py",
-        "shell",
-        "-c",
-        "from django.contrib.auth.models import User; "
-        f"User.objects.create_user({USERNAME!r}, password={PASSWORD!r})",
-        cwd=site,
-    )
-    port = free_port()
-    server = subprocess.Popen(
-        [str(python), "manage.py", "runserver", "--noreload", f"{LOOPBACK}:{port}"],
-        cwd=site,
-        env={"PATH": os.environ["PATH"], "HOME": str(site)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://{LOOPBACK}:{port}"
-    try:
-        wait_for(lambda: _get(f"{url}/api/v1/auth/csrf/")[0] == 204, 30, "the new project")
+    with serving(python, site) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 @pytest.fixture

@@ -99,3 +99,12 @@ def test_the_database_check_runs_with_every_command():
 
     assert check_database in checks.registry.registry.get_checks(include_deployment_checks=False)
     assert checks.Tags.database not in check_database.tags  # those run only when asked
+
+
+def test_a_cross_site_refresh_cookie_fails_the_checks(settings):
+    from spa_auth.checks import check_configuration
+
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "REFRESH_COOKIE_SAMESITE": "None"}
+    assert "spa_auth.E017" in {e.id for e in check_configuration()}
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "REFRESH_COOKIE_SAMESITE": "Lax"}
+    assert "spa_auth.E017" not in {e.id for e in check_configuration()}

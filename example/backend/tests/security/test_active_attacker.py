@@ -475,6 +475,16 @@ def test_15_the_measured_floor_covers_the_slowest_configured_hasher(settings):
     assert failure_floor() > fast
 
 
+def test_15_a_configured_hasher_without_its_library_does_not_break_failed_logins(
+    client, user, settings
+):
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",  # bcrypt is not installed
+    ]
+    assert attempt(client, "alice", "wrong").status_code == 401
+
+
 class _SlowPBKDF2(PBKDF2PasswordHasher):
     iterations = 200_000
 

@@ -87,6 +87,14 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         settings, "CORS_ALLOW_CREDENTIALS", False
     ):
         errors.append(Error("CORS allows every origin with credentials.", id="spa_auth.E012"))
+    if conf.refresh_cookie_samesite not in ("Strict", "Lax"):
+        errors.append(
+            Error(
+                "REFRESH_COOKIE_SAMESITE must be 'Strict' (the default) or 'Lax'.",
+                hint="SameSite=None would send the refresh cookie with cross-site requests.",
+                id="spa_auth.E017",
+            )
+        )
     if conf.refresh_grace.total_seconds() > 60:
         errors.append(
             Warning("A refresh grace window over 60 s weakens reuse detection.", id="spa_auth.W013")

@@ -108,3 +108,12 @@ def test_a_cross_site_refresh_cookie_fails_the_checks(settings):
     assert "spa_auth.E017" in {e.id for e in check_configuration()}
     settings.SPA_AUTH = {**settings.SPA_AUTH, "REFRESH_COOKIE_SAMESITE": "Lax"}
     assert "spa_auth.E017" not in {e.id for e in check_configuration()}
+
+
+def test_a_missing_middleware_or_throttled_backend_is_warned_about(settings):
+    from spa_auth.checks import check_integration
+
+    assert check_integration() == []
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "spa_auth" not in m]
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+    assert {w.id for w in check_integration()} == {"spa_auth.W020", "spa_auth.W021"}

@@ -23,16 +23,6 @@ def _fast_hasher(settings: Any, request: pytest.FixtureRequest) -> None:
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache(request: pytest.FixtureRequest) -> None:
-    """Throttle counters live in the cache: every database test starts with none."""
-    if request.node.get_closest_marker("django_db") or "db" in request.fixturenames:
-        from django.core.cache import cache
-
-        request.getfixturevalue("db")
-        cache.clear()
-
-
 class Clock:
     """A clock that tests move by hand instead of sleeping."""
 

@@ -23,24 +23,21 @@ from .models import AuditEvent
 class ThrottledOldPasswordMixin:
     user: Any
 
+    error_messages: dict[str, Any]
+    cleaned_data: dict[str, Any]
+
     def clean_old_password(self) -> str:
-        conf = get_settings()
+        """Django's check, through ``throttling.check_password`` (the login budget)."""
+        old_password: str = self.cleaned_data["old_password"]
         try:
-            reservation = throttling.reserve(
-                (
-                    throttling.login_account_limit(conf),
-                    throttling.account_key(self.user.get_username()),
-                )
-            )
+            correct = throttling.check_password(self.user, old_password, get_settings())
         except ThrottledError:
             raise ValidationError("Too many attempts. Try again later.", code="throttled") from None
-        try:
-            value: str = super().clean_old_password()  # type: ignore[misc]
-        except ValidationError:
-            reservation.failed()
-            raise
-        reservation.succeeded()
-        return value
+        if not correct:
+            raise ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
 
     def save(self, commit: bool = True) -> Any:
         user = super().save(commit)  # type: ignore[misc]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse
 
@@ -44,7 +45,7 @@ class SpaAuthMiddleware:
 def _check_django_session(request: HttpRequest) -> bool:
     """Log out a Django session whose linked session row has ended; True if it stays."""
     django_session = getattr(request, "session", None)
-    if django_session is None or not request.COOKIES:
+    if django_session is None or settings.SESSION_COOKIE_NAME not in request.COOKIES:
         return False
     user_id = django_session.get(SESSION_KEY)
     if user_id is None:

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .conf import get_settings
+from .internal import throttling
 from .models import Session
 
 
@@ -116,7 +117,7 @@ class PasswordChangeSerializer(serializers.Serializer):
     new_password = serializers.CharField(max_length=4096, trim_whitespace=False)
 
     def validate_old_password(self, value: str) -> str:
-        if not self.context["user"].check_password(value):
+        if not throttling.check_password(self.context["user"], value, get_settings()):
             raise serializers.ValidationError(
                 "Your current password is not correct.", code="password_incorrect"
             )

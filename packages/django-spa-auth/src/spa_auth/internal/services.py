@@ -152,7 +152,7 @@ def open_session(
         ip=client.ip,
         user_agent=client.user_agent,
     )
-    # The session is named so that the receiver in ``signals`` does not open a second one.
+    # The session is named so that ``receivers.link_django_session`` opens no second one.
     user_logged_in.send(sender=user.__class__, request=request, user=user, spa_auth_session=session)
     return _issue_current(session, now=now, conf=conf, user=user)
 

@@ -14,6 +14,7 @@ import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from ..conf import AuthSettings
 from ..errors import ThrottledError
@@ -127,6 +128,18 @@ def reserve(*checks: tuple[Limit, str | None]) -> Reservation:
             counters.decrement(held, now=now)
         raise ThrottledError(max(1, math.ceil(wait)))
     return reservation
+
+
+def check_password(user: Any, password: str, conf: AuthSettings) -> bool:
+    """The user's password checked behind the per-account login limit: a guess at the
+    current password (a password-change form) spends the same budget as a login, whatever
+    the door. Raises ``ThrottledError`` while the account is locked."""
+    reservation = reserve((login_account_limit(conf), account_key(user.get_username())))
+    if user.check_password(password):
+        reservation.succeeded()
+        return True
+    reservation.failed()
+    return False
 
 
 def count_failure(limit: Limit, key: str | None) -> ThrottledError | None:

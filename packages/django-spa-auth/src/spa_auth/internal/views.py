@@ -326,22 +326,9 @@ class PasswordChangeView(AuthAPIView):
     )
     def post(self, request: Request) -> Response:
         conf = get_settings()
-        data = request.data  # parsed first: a malformed body is no guess at the password
-        # The same budget as logins: a guess at the password is a guess, whatever the door.
-        reservation = throttling.reserve(
-            (
-                throttling.login_account_limit(conf),
-                throttling.account_key(request.user.get_username()),
-            )
-        )
-        form = PasswordChangeSerializer(data=data, context={"user": request.user})
-        if not form.is_valid():
-            if "old_password" in form.errors:
-                reservation.failed()
-            else:
-                reservation.succeeded()
-            raise exceptions.ValidationError(form.errors)
-        reservation.succeeded()
+        # The old password is checked behind the login throttles (throttling.check_password).
+        form = PasswordChangeSerializer(data=request.data, context={"user": request.user})
+        form.is_valid(raise_exception=True)
         issued = services.change_password(
             request.user, form.validated_data["new_password"], client=client_of(request)
         )

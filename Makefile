@@ -90,14 +90,15 @@ run: prepare
 	$(MANAGE) check --deploy --fail-level ERROR
 	$(MANAGE) ensure_superuser
 	@echo "Serving on http://$(HOST):$(PORT)"
-	cd $(EXAMPLE_BACKEND) && exec ../../$(BIN)/gunicorn config.wsgi -c gunicorn.conf.py \
-		--bind $(HOST):$(PORT)
+	cd $(EXAMPLE_BACKEND) && FRONTEND_URL=$${FRONTEND_URL:-http://$(HOST):$(PORT)} \
+		exec ../../$(BIN)/gunicorn config.wsgi -c gunicorn.conf.py --bind $(HOST):$(PORT)
 
 dev: prepare
 	@echo "Django on http://127.0.0.1:8000, the app with hot reload on http://127.0.0.1:5173"
 	$(MANAGE) ensure_superuser
 	trap 'kill 0' EXIT; \
-	(cd $(EXAMPLE_BACKEND) && DEBUG=true ../../$(BIN)/python manage.py runserver 127.0.0.1:8000) & \
+	(cd $(EXAMPLE_BACKEND) && DEBUG=true FRONTEND_URL=http://127.0.0.1:5173 \
+		../../$(BIN)/python manage.py runserver 127.0.0.1:8000) & \
 	(cd $(EXAMPLE_FRONTEND) && npx vite --port 5173 --strictPort) & \
 	wait
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from .env import env_bool, env_int, env_list, env_str, secret_key
+from .env import email_settings, env_bool, env_int, env_list, env_str, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BASE_DIR.parent
@@ -152,6 +152,18 @@ if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 64 * 1024)
 
+# Mail: printed to the console unless EMAIL_URL names a server (see README).
+_EMAIL = email_settings(env_str("EMAIL_URL", "console://"))
+EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
+EMAIL_HOST = _EMAIL.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _EMAIL.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _EMAIL.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _EMAIL.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _EMAIL.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _EMAIL.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "spa-auth <no-reply@localhost>")
+
 _TRUSTED_PROXIES = env_str("TRUSTED_PROXIES")
 SPA_AUTH = {
     "ACCESS_TOKEN_LIFETIME": env_int("ACCESS_TOKEN_LIFETIME", 300),
@@ -171,6 +183,13 @@ SPA_AUTH = {
     "LOGIN_FAILURE_FLOOR": float(env_str("LOGIN_FAILURE_FLOOR"))
     if env_str("LOGIN_FAILURE_FLOOR")
     else None,
+    # Accounts. The links in mail point at FRONTEND_URL, never at the request's Host.
+    "SIGNUP_ENABLED": env_bool("SIGNUP_ENABLED", True),
+    "EMAIL_VERIFICATION": env_str("EMAIL_VERIFICATION", "mandatory"),
+    "FRONTEND_URL": env_str("FRONTEND_URL", "http://127.0.0.1:8000"),
+    "RESET_KEY_LIFETIME": env_int("RESET_KEY_LIFETIME", 3600),
+    "VERIFICATION_KEY_LIFETIME": env_int("VERIFICATION_KEY_LIFETIME", 3 * 24 * 3600),
+    "EMAIL_CHANGE_KEY_LIFETIME": env_int("EMAIL_CHANGE_KEY_LIFETIME", 24 * 3600),
 }
 
 REST_FRAMEWORK = {

@@ -23,6 +23,13 @@ def _fast_hasher(settings: Any, request: pytest.FixtureRequest) -> None:
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _mail_inline(settings: Any) -> None:
+    """Account tasks run in the request's thread once its response is sent: a worker
+    thread could not see the test's transaction. The live tier runs the worker thread."""
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "MAIL_QUEUE": "inline"}
+
+
 class Clock:
     """A clock that tests move by hand instead of sleeping."""
 

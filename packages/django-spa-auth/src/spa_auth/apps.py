@@ -1,8 +1,10 @@
-"""App config: registers the system checks, the schema extension and the signal receivers."""
+"""App config: registers the system checks, the schema extension, the signal receivers
+and the account tasks."""
 
 from django.apps import AppConfig, apps
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.core.signals import request_finished
 from django.db.models.signals import post_save, pre_save
 
 
@@ -13,7 +15,7 @@ class SpaAuthConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks, schema  # noqa: F401  (they register themselves)
-        from .internal import receivers
+        from .internal import accounts, receivers, tasks  # noqa: F401  (accounts: its tasks)
 
         user_login_failed.connect(receivers.record_login_failure, dispatch_uid="spa_auth.failed")
         user_logged_in.connect(receivers.link_django_session, dispatch_uid="spa_auth.logged_in")
@@ -25,6 +27,7 @@ class SpaAuthConfig(AppConfig):
 
             # AdminSite.password_change imports this name at each call and offers no hook.
             admin_forms.AdminPasswordChangeForm = ThrottledAdminPasswordChangeForm  # type: ignore[misc]
+        request_finished.connect(tasks.after_request, dispatch_uid="spa_auth.tasks")
         user_model = settings.AUTH_USER_MODEL
         pre_save.connect(receivers.note_rehash, sender=user_model, dispatch_uid="spa_auth.pre")
         post_save.connect(

@@ -173,3 +173,53 @@ def check_integration(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             )
         )
     return warnings
+
+
+@register(Tags.security)
+def check_accounts(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Sign-up, verification, reset and email change: settings that cannot work."""
+    from django.contrib.auth import get_user_model
+
+    try:
+        conf = get_settings()
+    except (TypeError, ValueError):
+        return []  # check_configuration reports it (E010)
+    found: list[Any] = []
+    if conf.email_verification not in ("mandatory", "optional", "none"):
+        found.append(
+            Error(
+                f"EMAIL_VERIFICATION is {conf.email_verification!r}.",
+                hint="Use 'mandatory' (the default), 'optional' or 'none'.",
+                id="spa_auth.E030",
+            )
+        )
+    if conf.mail_queue not in ("thread", "inline"):
+        found.append(
+            Error(
+                f"MAIL_QUEUE is {conf.mail_queue!r}.",
+                hint="Use 'thread' or 'inline'.",
+                id="spa_auth.E031",
+            )
+        )
+    user_model = get_user_model()
+    has_email = any(
+        field.name == user_model.get_email_field_name() for field in user_model._meta.fields
+    )
+    if conf.signup_enabled and not has_email:
+        found.append(
+            Error(
+                f"SIGNUP_ENABLED, but {user_model.__name__} has no email field.",
+                hint="Sign-up mails a link: the user model needs an email field (EMAIL_FIELD).",
+                id="spa_auth.E032",
+            )
+        )
+    if not conf.frontend_url:
+        found.append(
+            Warning(
+                "FRONTEND_URL is not set: password reset, sign-up and email change answer 503.",
+                hint="Set SPA_AUTH['FRONTEND_URL'] to the app's address; the links in mail "
+                "point there (never at the request's Host header).",
+                id="spa_auth.W030",
+            )
+        )
+    return found

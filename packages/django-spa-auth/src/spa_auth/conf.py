@@ -56,6 +56,28 @@ class AuthSettings:
     access_token_claims: str | None = None
     trusted_proxies: tuple[str, ...] = ()
     trusted_proxy_count: int = 0
+    # Accounts: sign-up, verification, password reset, email change, deletion.
+    signup_enabled: bool = False
+    email_verification: Literal["mandatory", "optional", "none"] = "mandatory"
+    # Where the links in mail point, e.g. "https://app.example.com": never the request's
+    # Host header, which a client chooses (reset-link poisoning). Unset: no account mail.
+    frontend_url: str | None = None
+    verify_email_path: str = "/verify-email"
+    reset_password_path: str = "/reset-password"
+    confirm_email_path: str = "/confirm-email"
+    site_name: str = "spa-auth"
+    verification_key_lifetime: timedelta = timedelta(days=3)
+    reset_key_lifetime: timedelta = timedelta(hours=1)
+    email_change_key_lifetime: timedelta = timedelta(days=1)
+    # Mails asked for one address (sign-up, resend, reset, a new address), known or not.
+    mails_per_address: int = 5
+    mail_address_window: timedelta = timedelta(hours=1)
+    # Requests to the account endpoints from one address (IPv6: its /64).
+    account_requests_per_ip: int = 30
+    account_ip_window: timedelta = timedelta(minutes=10)
+    # "thread": a worker thread per process sends after the response; "inline": the
+    # request's own thread does, once the response is sent (tests, gthread workers).
+    mail_queue: Literal["thread", "inline"] = "thread"
 
 
 _FIELD_NAMES = frozenset(f.name for f in fields(AuthSettings))

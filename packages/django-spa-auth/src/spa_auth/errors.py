@@ -56,6 +56,30 @@ class ThrottledError(AuthError):
         self.retry_after = retry_after
 
 
+class EmailUnverifiedError(AuthError):
+    """The password was right, and the account's address is not verified yet."""
+
+    code = "email_unverified"
+
+
+class KeyInvalidError(AuthError):
+    """A mailed key that is unknown, spent, expired, or issued for a state since changed."""
+
+    code = "key_invalid"
+
+
+class EmailInUseError(AuthError):
+    code = "email_in_use"
+
+
+class SignupDisabledError(AuthError):
+    code = "signup_disabled"
+
+
+class MailNotConfiguredError(AuthError):
+    code = "mail_not_configured"
+
+
 class Public(NamedTuple):
     status: int
     code: str
@@ -74,6 +98,15 @@ _TABLE: dict[type[AuthError], Public] = {
     SessionExpiredError: Public(401, "session_expired", "This session has expired."),
     RefreshInvalidError: Public(401, "refresh_invalid", "The refresh token is not valid."),
     ThrottledError: Public(429, "throttled", "Too many attempts. Try again later."),
+    EmailUnverifiedError: Public(
+        403, "email_unverified", "Confirm your email address first: we sent you a link."
+    ),
+    KeyInvalidError: Public(400, "key_invalid", "This link is not valid, or was already used."),
+    EmailInUseError: Public(400, "email_in_use", "This address belongs to another account."),
+    SignupDisabledError: Public(403, "signup_disabled", "Sign-up is closed."),
+    MailNotConfiguredError: Public(
+        503, "mail_not_configured", "This server cannot send mail (FRONTEND_URL is not set)."
+    ),
 }
 
 

@@ -1,4 +1,5 @@
-"""Sessions (one per login, the refresh-token family), audit events and throttle counters.
+"""Sessions (one per login, the refresh-token family), audit events, throttle counters,
+and the account records: mailed keys, verified addresses, and the mail queue.
 
 No queries here: every query lives in ``store.py``.
 """
@@ -61,6 +62,14 @@ class AuditEvent(models.Model):
         PASSWORD_CHANGE = "password_change"
         REFRESH_GRACE = "refresh_grace"
         DEACTIVATED = "deactivated"
+        REGISTERED = "registered"
+        VERIFICATION_SENT = "verification_sent"
+        EMAIL_VERIFIED = "email_verified"
+        RESET_REQUESTED = "reset_requested"
+        RESET_DONE = "reset_done"
+        EMAIL_CHANGE_REQUESTED = "email_change_requested"
+        EMAIL_CHANGED = "email_changed"
+        ACCOUNT_DELETED = "account_deleted"
 
     created_at = models.DateTimeField(db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -96,3 +105,57 @@ class ThrottleCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
+
+
+class AccountEmail(models.Model):
+    """An account's address, folded, unique across accounts, and whether its owner proved
+    it. Written at sign-up and at an email change; an account without a row (made in the
+    admin or the shell) counts as verified."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    address = models.CharField(max_length=254, unique=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"address of user {self.user_id}"
+
+
+class AccountKey(models.Model):
+    """A single-use key mailed to a user. Only a digest of the key is stored, with a digest
+    of the state it was issued for (``account_keys.state_of``): a new password or address
+    makes every key issued before it stale."""
+
+    class Purpose(models.TextChoices):
+        VERIFY_EMAIL = "verify_email"
+        RESET_PASSWORD = "reset_password"
+        CHANGE_EMAIL = "change_email"
+
+    digest = models.CharField(max_length=64, primary_key=True)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=64)
+    new_email = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.purpose} key of user {self.user_id}"
+
+
+class AccountTask(models.Model):
+    """Work done after the response (sign-up, mail): written in the request, so a request
+    is never lost, and done later, so a known and an unknown address answer alike."""
+
+    kind = models.CharField(max_length=32)
+    payload = models.JSONField()
+    created_at = models.DateTimeField()
+    due_at = models.DateTimeField(db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # A worker that takes the task holds it until then; a crashed one lets it go.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} task {self.pk}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .internal import views
+from .internal import account_views, views
 
 app_name = "spa_auth"
 
@@ -15,6 +15,26 @@ urlpatterns = [
     path("sessions/", views.SessionListView.as_view(), name="sessions"),
     path("sessions/<uuid:session_id>/", views.SessionDetailView.as_view(), name="session"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("register/", account_views.RegisterView.as_view(), name="register"),
+    path("email/verify/", account_views.VerifyEmailView.as_view(), name="email_verify"),
+    path(
+        "email/verify/resend/",
+        account_views.ResendVerificationView.as_view(),
+        name="email_verify_resend",
+    ),
+    path("password/reset/", account_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/confirm/",
+        account_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("email/change/", account_views.EmailChangeView.as_view(), name="email_change"),
+    path(
+        "email/change/confirm/",
+        account_views.EmailChangeConfirmView.as_view(),
+        name="email_change_confirm",
+    ),
+    path("account/", account_views.AccountView.as_view(), name="account"),
     path("csrf/", views.CsrfView.as_view(), name="csrf"),
     path("jwks/", views.JwksView.as_view(), name="jwks"),
 ]

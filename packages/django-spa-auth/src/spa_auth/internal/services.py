@@ -22,6 +22,7 @@ from .. import signals
 from ..backends import throttled_error
 from ..conf import AuthSettings, get_settings
 from ..errors import (
+    EmailUnverifiedError,
     InvalidCredentialsError,
     RefreshInvalidError,
     RefreshReusedError,
@@ -29,7 +30,7 @@ from ..errors import (
     SessionRevokedError,
 )
 from ..models import AuditEvent, Session
-from . import clock, codec, keys, network, store
+from . import accounts, clock, codec, keys, network, store
 
 logger = logging.getLogger("spa_auth")
 Kind = AuditEvent.Kind
@@ -130,6 +131,9 @@ def login(request: HttpRequest, username: str, password: str, client: Client) ->
         if throttled is not None:
             raise throttled
         raise InvalidCredentialsError(f"login failed for {username!r}")
+    # Said only after the right password: it tells nothing to someone who lacks it.
+    if accounts.must_verify(user):
+        raise EmailUnverifiedError(f"{username!r} has not confirmed the address")
     return open_session(request, user, client, username=username)
 
 

@@ -154,7 +154,7 @@ class AuthAPIView(APIView):
         return response
 
 
-class _PublicAuthView(AuthAPIView):
+class PublicAuthView(AuthAPIView):
     """Open to anyone; must not fall back to session authentication (and its CSRF rules)."""
 
     authentication_classes: list[Any] = []
@@ -162,7 +162,7 @@ class _PublicAuthView(AuthAPIView):
 
 
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")
-class ObtainTokenView(_PublicAuthView):
+class ObtainTokenView(PublicAuthView):
     # JSON only: a cross-site HTML form cannot send it without a CORS preflight.
     parser_classes = [StrictJSONParser]
 
@@ -190,7 +190,7 @@ class ObtainTokenView(_PublicAuthView):
         return _token_response(request, issued, body, set_cookie=True)
 
 
-class RefreshTokenView(_PublicAuthView):
+class RefreshTokenView(PublicAuthView):
     @extend_schema(
         request=RefreshSerializer,
         parameters=[CSRF_HEADER, REFRESH_COOKIE],
@@ -226,7 +226,7 @@ class RefreshTokenView(_PublicAuthView):
         return _token_response(request, issued, body, set_cookie=not from_body)
 
 
-class VerifyTokenView(_PublicAuthView):
+class VerifyTokenView(PublicAuthView):
     @extend_schema(request=VerifySerializer, responses={200: NO_CONTENT, 401: ERROR, 429: ERROR})
     def post(self, request: Request) -> Response:
         conf = get_settings()
@@ -240,7 +240,7 @@ class VerifyTokenView(_PublicAuthView):
         return Response({})
 
 
-class LogoutView(_PublicAuthView):
+class LogoutView(PublicAuthView):
     @extend_schema(
         request=None,
         parameters=[CSRF_HEADER, REFRESH_COOKIE],
@@ -346,14 +346,14 @@ class PasswordChangeView(AuthAPIView):
 
 
 @method_decorator(ensure_csrf_cookie, name="dispatch")
-class CsrfView(_PublicAuthView):
+class CsrfView(PublicAuthView):
     @extend_schema(request=None, responses={204: NO_CONTENT})
     def get(self, request: Request) -> Response:
         """Set the CSRF cookie the SPA echoes in ``X-CSRFToken``."""
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class JwksView(_PublicAuthView):
+class JwksView(PublicAuthView):
     @extend_schema(request=None, responses={200: OpenApiResponse(description="A JWK Set.")})
     def get(self, request: Request) -> Response:
         """The public keys that verify access tokens (empty with a shared-secret algorithm)."""

@@ -1,0 +1,280 @@
+"""Accounts: sign-up, email verification, password reset, email change, deletion.
+
+The requests that name an address (sign-up, resend, reset) only queue a task and answer:
+whether the address belongs to an account is decided in the task, after the response,
+so the answer says nothing about it, by its body, status, headers or time. The
+confirmations spend a mailed key (``account_keys``) in the transaction that does what
+the key allows. No HTTP here.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import BaseUserManager
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.timesince import timesince
+
+from ..conf import AuthSettings, get_settings
+from ..errors import EmailInUseError
+from ..models import AccountEmail, AccountKey, AuditEvent
+from . import account_keys, clock, mail, store, tasks
+from .account_keys import Purpose, email_of, fold
+
+logger = logging.getLogger("spa_auth")
+Kind = AuditEvent.Kind
+
+
+def normalize_email(address: str) -> str:
+    """The address as stored: trimmed, the domain in lower case (Django's rule)."""
+    return BaseUserManager.normalize_email(address.strip())
+
+
+def email_field() -> str:
+    return str(get_user_model().get_email_field_name())
+
+
+def _with_address(address: str) -> Q:
+    return Q(**{f"{email_field()}__iexact": address})
+
+
+def email_taken(address: str, *, other_than: Any = None) -> bool:
+    """Whether an account other than ``other_than`` has this address, in any case."""
+    users = get_user_model()._default_manager.filter(_with_address(address))
+    rows = AccountEmail.objects.filter(address=fold(address))
+    if other_than is not None:
+        users, rows = users.exclude(pk=other_than.pk), rows.exclude(user=other_than)
+    return users.exists() or rows.exists()
+
+
+def must_verify(user: Any) -> bool:
+    """A signed-up account whose address is unproven, under mandatory verification."""
+    if get_settings().email_verification != "mandatory":
+        return False
+    return AccountEmail.objects.filter(user=user, verified_at=None).exists()
+
+
+# Requests: queue a task, say nothing.
+
+
+def request_signup(username: str, email: str, password_hash: str) -> None:
+    tasks.enqueue("signup", username=username, email=email, password=password_hash)
+
+
+def request_verification(email: str) -> None:
+    tasks.enqueue("verification", email=email)
+
+
+def request_reset(email: str) -> None:
+    tasks.enqueue("reset", email=email)
+
+
+def request_email_change(user: Any, new_email: str) -> None:
+    tasks.enqueue("email_change", user_id=str(user.pk), new_email=new_email)
+
+
+# Tasks: run after the response (``tasks``). Each may run again after a failure.
+
+
+@tasks.handles("signup")
+def _signup(payload: dict[str, Any]) -> None:
+    conf = get_settings()
+    address = payload["email"]
+    if email_taken(address):
+        _send_account_exists(address, conf)
+        return
+    user_model = get_user_model()
+    now = clock.now()
+    fields = {user_model.USERNAME_FIELD: payload["username"], email_field(): address}
+    try:
+        with transaction.atomic():
+            user = user_model(**fields)
+            user.password = payload["password"]  # hashed in the request
+            user.save()
+            verified = now if conf.email_verification == "none" else None
+            AccountEmail.objects.create(user=user, address=fold(address), verified_at=verified)
+            store.record_event(Kind.REGISTERED, now=now, user=user, username=user.get_username())
+            if verified is None:
+                # Its own task: a mail that fails is retried without signing up twice.
+                tasks.enqueue("verification_mail", user_id=str(user.pk))
+    except IntegrityError:  # the address or the username was taken in the meantime
+        if email_taken(address):
+            _send_account_exists(address, conf)
+        else:
+            logger.warning("sign-up dropped: the username was taken in the meantime")
+
+
+def _send_account_exists(address: str, conf: AuthSettings) -> None:
+    """A second sign-up with a known address: a word to its owner, and no second account."""
+    mail.send(
+        "account_exists",
+        address,
+        {"reset_url": f"{(conf.frontend_url or '').rstrip('/')}/forgot-password"},
+        conf,
+    )
+
+
+@tasks.handles("verification_mail")
+def _verification_mail(payload: dict[str, Any]) -> None:
+    user = get_user_model()._default_manager.filter(pk=payload["user_id"]).first()
+    if user is not None:
+        _send_verification(user, get_settings())
+
+
+@tasks.handles("verification")
+def _verification(payload: dict[str, Any]) -> None:
+    row = (
+        AccountEmail.objects.select_related("user")
+        .filter(address=fold(payload["email"]), verified_at=None)
+        .first()
+    )
+    if row is not None:
+        _send_verification(row.user, get_settings())
+
+
+def _send_verification(user: Any, conf: AuthSettings) -> None:
+    unverified = AccountEmail.objects.filter(
+        user=user, address=fold(email_of(user)), verified_at=None
+    )
+    if not unverified.exists():
+        return  # verified meanwhile, or the address changed
+    lifetime = conf.verification_key_lifetime
+    key = account_keys.issue(Purpose.VERIFY_EMAIL, user, lifetime=lifetime)
+    _send_with_key(
+        "verify_email", email_of(user), key, conf.verify_email_path, user, conf, lifetime
+    )
+    store.record_event(Kind.VERIFICATION_SENT, now=clock.now(), user=user)
+
+
+@tasks.handles("reset")
+def _reset(payload: dict[str, Any]) -> None:
+    conf = get_settings()
+    address = payload["email"]
+    owners = get_user_model()._default_manager.filter(
+        _with_address(address)
+        | Q(pk__in=AccountEmail.objects.filter(address=fold(address)).values("user"))
+    )
+    for user in owners:
+        if not getattr(user, "is_active", True):
+            continue
+        lifetime = conf.reset_key_lifetime
+        key = account_keys.issue(Purpose.RESET_PASSWORD, user, lifetime=lifetime)
+        _send_with_key(
+            "password_reset", email_of(user), key, conf.reset_password_path, user, conf, lifetime
+        )
+        store.record_event(Kind.RESET_REQUESTED, now=clock.now(), user=user)
+
+
+@tasks.handles("email_change")
+def _email_change(payload: dict[str, Any]) -> None:
+    conf = get_settings()
+    user = get_user_model()._default_manager.filter(pk=payload["user_id"]).first()
+    new_email = payload["new_email"]
+    if user is None or fold(new_email) == fold(email_of(user)):
+        return
+    if email_taken(new_email, other_than=user):
+        mail.send("email_in_use", new_email, {}, conf)
+        return
+    lifetime = conf.email_change_key_lifetime
+    key = account_keys.issue(Purpose.CHANGE_EMAIL, user, lifetime=lifetime, new_email=new_email)
+    _send_with_key(
+        "email_change_confirm", new_email, key, conf.confirm_email_path, user, conf, lifetime
+    )
+    if email_of(user):
+        mail.send("email_change_notice", email_of(user), {"user": user}, conf)
+    store.record_event(Kind.EMAIL_CHANGE_REQUESTED, now=clock.now(), user=user)
+
+
+def _send_with_key(
+    name: str, to: str, key: str, path: str, user: Any, conf: AuthSettings, lifetime: timedelta
+) -> None:
+    try:
+        now = clock.now()
+        context = {
+            "user": user,
+            "url": mail.link(conf, path, key),
+            "expires_in": timesince(now - lifetime, now),
+        }
+        mail.send(name, to, context, conf)
+    except Exception:
+        account_keys.forget(key)  # a retry mails a new one
+        raise
+
+
+# Confirmations: spend a key.
+
+
+def verify_email(key: Any) -> Any:
+    row = account_keys.find(Purpose.VERIFY_EMAIL, key)
+    now = clock.now()
+    with transaction.atomic():
+        account_keys.spend(row, now=now)
+        AccountEmail.objects.filter(user=row.user, verified_at=None).update(verified_at=now)
+        store.record_event(Kind.EMAIL_VERIFIED, now=now, user=row.user)
+    return row.user
+
+
+def reset_key(key: Any) -> AccountKey:
+    """The live reset key (its ``user`` for the password validators); not spent yet."""
+    return account_keys.find(Purpose.RESET_PASSWORD, key)
+
+
+def reset_password(row: AccountKey, new_password: str, *, ip: str | None, user_agent: str) -> None:
+    """Spend the key, set the password, end every session: whoever holds one, the next
+    login needs the new password. The mail proved the address, so it counts as verified."""
+    user = row.user
+    now = clock.now()
+    user.set_password(new_password)
+    with transaction.atomic():
+        account_keys.spend(row, now=now)
+        user.save(update_fields=["password"])
+        revoked = store.revoke_user_sessions(user.pk, reason="password_reset", now=now)
+        AccountEmail.objects.filter(user=user, verified_at=None).update(verified_at=now)
+        store.record_event(
+            Kind.RESET_DONE,
+            now=now,
+            user=user,
+            ip=ip,
+            user_agent=user_agent,
+            detail=f"{len(revoked)} sessions ended",
+        )
+
+
+def change_email(key: Any) -> Any:
+    row = account_keys.find(Purpose.CHANGE_EMAIL, key)
+    user, new_email = row.user, row.new_email
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            account_keys.spend(row, now=now)
+            if email_taken(new_email, other_than=user):
+                raise EmailInUseError("the new address has an account now")
+            setattr(user, email_field(), new_email)
+            user.save(update_fields=[email_field()])
+            AccountEmail.objects.update_or_create(
+                user=user, defaults={"address": fold(new_email), "verified_at": now}
+            )
+            store.record_event(Kind.EMAIL_CHANGED, now=now, user=user)
+    except IntegrityError:  # another account took the address at this very moment
+        raise EmailInUseError("the new address has an account now") from None
+    return user
+
+
+def delete_account(user: Any) -> None:
+    """End every session, strip the user's audit trail of personal data, delete the user."""
+    now = clock.now()
+    with transaction.atomic():
+        store.revoke_user_sessions(user.pk, reason="account_deleted", now=now)
+        AuditEvent.objects.filter(Q(user=user) | Q(username__iexact=user.get_username())).update(
+            user=None, username="", ip=None, user_agent="", detail=""
+        )
+        user.delete()
+        store.record_event(Kind.ACCOUNT_DELETED, now=now)
+
+
+def prune(*, now: Any) -> int:
+    return account_keys.prune(now=now)

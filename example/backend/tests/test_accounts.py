@@ -498,3 +498,14 @@ def test_a_task_failing_every_time_is_dropped_and_logged(
         tasks.run_due()
     assert not AccountTask.objects.exists()
     assert "dropped" in caplog.text
+
+
+def test_a_deactivated_account_cannot_be_reset(
+    client: Client, user: Any, mailoutbox: list[Any]
+) -> None:
+    request_reset(client, user.email)
+    key = key_of(mailoutbox[0], "/reset-password")
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+    response = post(client, "password/reset/confirm/", {"key": key, "new_password": NEW_PASSWORD})
+    assert response.json()["code"] == "key_invalid"
+    assert not get_user_model().objects.get(pk=user.pk).check_password(NEW_PASSWORD)

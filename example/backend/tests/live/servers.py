@@ -166,12 +166,12 @@ class App:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
         return result.stdout
 
-    def create_user(self, username: str, password: str, **flags: bool) -> None:
+    def create_user(self, username: str, password: str, **fields: Any) -> None:
         self.manage(
             "shell",
             "-c",
             "from django.contrib.auth import get_user_model as g; "
-            f"g().objects.create_user({username!r}, password={password!r}, **{flags!r})",
+            f"g().objects.create_user({username!r}, password={password!r}, **{fields!r})",
         )
 
     def start(self, *, workers: int = 1, threads: int = 1, **env: str) -> AppServer:

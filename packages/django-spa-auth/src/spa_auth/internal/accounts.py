@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils.timesince import timesince
 
 from ..conf import AuthSettings, get_settings
-from ..errors import EmailInUseError
+from ..errors import EmailInUseError, KeyInvalidError
 from ..models import AccountEmail, AccountKey, AuditEvent
 from . import account_keys, clock, mail, store, tasks
 from .account_keys import Purpose, email_of, fold
@@ -219,8 +219,12 @@ def verify_email(key: Any) -> Any:
 
 
 def reset_key(key: Any) -> AccountKey:
-    """The live reset key (its ``user`` for the password validators); not spent yet."""
-    return account_keys.find(Purpose.RESET_PASSWORD, key)
+    """The live reset key (its ``user`` for the password validators); not spent yet. A
+    deactivated account's keys open nothing."""
+    row = account_keys.find(Purpose.RESET_PASSWORD, key)
+    if not getattr(row.user, "is_active", True):
+        raise KeyInvalidError("the account is inactive")
+    return row
 
 
 def reset_password(row: AccountKey, new_password: str, *, ip: str | None, user_agent: str) -> None:
@@ -274,7 +278,3 @@ def delete_account(user: Any) -> None:
         )
         user.delete()
         store.record_event(Kind.ACCOUNT_DELETED, now=now)
-
-
-def prune(*, now: Any) -> int:
-    return account_keys.prune(now=now)

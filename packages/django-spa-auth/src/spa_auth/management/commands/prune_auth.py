@@ -7,13 +7,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from spa_auth.conf import get_settings
-from spa_auth.internal import clock, store
+from spa_auth.internal import account_keys, clock, store
 
 
 class Command(BaseCommand):
     help = (
-        "Delete expired and revoked sessions, audit events past their retention and "
-        "throttle counters that have run out."
+        "Delete expired and revoked sessions, audit events past their retention, "
+        "throttle counters that have run out and expired account keys."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -26,6 +26,8 @@ class Command(BaseCommand):
             before=now - get_settings().audit_retention, batch_size=batch_size
         )
         counters = store.prune_throttle_counters(now=now, batch_size=batch_size)
+        keys = account_keys.prune(now=now)
         self.stdout.write(
-            f"Deleted {sessions} sessions, {events} audit events and {counters} throttle counters."
+            f"Deleted {sessions} sessions, {events} audit events, {counters} throttle counters "
+            f"and {keys} account keys."
         )

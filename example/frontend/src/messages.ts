@@ -18,6 +18,10 @@ const MESSAGES: Record<string, string> = {
   not_found: 'Not found.',
   service_unavailable: 'The service is temporarily unavailable. Please try again shortly.',
   csrf_failed: 'Your browser refused a security check. Reload the page and try again.',
+  email_unverified: 'Your email address is not verified yet. Open the link we sent you, or send a new one below.',
+  signup_disabled: 'Sign-up is closed on this site.',
+  key_invalid: 'This link is invalid or has expired, or it has been used already.',
+  password_incorrect: 'Your password was entered incorrectly.',
 }
 
 export function messageFor(error: ApiError): string {
@@ -30,4 +34,18 @@ export function messageFor(error: ApiError): string {
  */
 export function sessionEndedMessage(reason: ApiError): string {
   return SESSION_ENDED[reason.code] ?? 'Your session has ended. Please sign in again.'
+}
+
+/** Whether none of `shown` (the fields a form displays) carries the error's messages. */
+export function isFormWide(error: ApiError, shown: readonly string[]): boolean {
+  return !shown.some((field) => error.fields[field]?.length)
+}
+
+/** Lines the login page shows after another page sent the user there (history state `notice`). */
+const NOTICES: Record<string, string> = {
+  account_deleted: 'Your account has been deleted, and you have been signed out everywhere.',
+}
+
+export function noticeFor(notice: unknown): string | null {
+  return typeof notice === 'string' ? (NOTICES[notice] ?? null) : null
 }

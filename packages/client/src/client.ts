@@ -6,11 +6,20 @@
  * the token. Framework-agnostic: no Vue, Pinia or router here, and no axios import.
  */
 
+import { createAccountActions, type AccountActions } from './accounts.js'
 import { createAuthChannel, type AuthMessage } from './channel.js'
 import { installAxiosInterceptors, type AxiosInstanceLike } from './axios.js'
 import { ApiError, endsSession, errorFromResponse, isLostResponse, toApiError } from './errors.js'
 import { createAuthFetch, type FetchLike } from './fetch.js'
-import { addCsrfHeader, joinURL, normaliseBaseURL, readCookie, timeoutSignal, type ApiTarget } from './http.js'
+import {
+  addCsrfHeader,
+  joinURL,
+  normaliseBaseURL,
+  readCookie,
+  timeoutSignal,
+  type ApiTarget,
+  type CallOptions,
+} from './http.js'
 import { createRefresher } from './refresher.js'
 import { createScheduler } from './scheduler.js'
 import type { SessionHooks } from './session-hooks.js'
@@ -44,7 +53,8 @@ export interface AuthClientOptions {
   lockName?: string
 }
 
-export interface AuthClient<TUser = User> {
+/** The session of this tab, and the account calls (`register`, `deleteAccount`, …: see `AccountActions`). */
+export interface AuthClient<TUser = User> extends AccountActions {
   /** The current status, user and reason; a new object after every change. */
   getState(): AuthState<TUser>
   /** Called after every change of the state; returns the function that unsubscribes. */
@@ -84,14 +94,6 @@ export interface AuthClient<TUser = User> {
 interface TokenBody {
   token: string
   expires_in: number
-}
-
-interface CallOptions {
-  body?: unknown
-  /** Through the token-carrying fetch (the default), or plain (login, refresh, logout). */
-  authenticated?: boolean
-  timeoutMs?: number
-  headers?: Record<string, string>
 }
 
 export function createAuthClient<TUser = User>(options: AuthClientOptions): AuthClient<TUser> {
@@ -262,7 +264,18 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
     }
   }
 
+  const accounts = createAccountActions({
+    call,
+    auth,
+    ensureCsrfCookie,
+    endLocalSession({ tellOtherTabs }) {
+      if (state.status !== 'signed-out') signOutLocally(null, 'logout')
+      if (tellOtherTabs) channel?.post({ type: 'logout' })
+    },
+  })
+
   return {
+    ...accounts,
     getState: () => state,
     onChange(listener) {
       listeners.add(listener)

@@ -11,6 +11,18 @@ export interface ApiTarget {
   csrfHeaderName: string
 }
 
+/** How the client's own calls go out (see `createAuthClient`'s `call`). */
+export interface CallOptions {
+  body?: unknown
+  /** Through the token-carrying fetch (the default), or plain (login, refresh, logout). */
+  authenticated?: boolean
+  timeoutMs?: number
+  headers?: Record<string, string>
+}
+
+/** One request to the API, answered with its status and JSON body; rejects with an ApiError. */
+export type Call = <T>(method: string, path: string, init?: CallOptions) => Promise<{ status: number; data: T }>
+
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 
 export function isUnsafe(method: string): boolean {

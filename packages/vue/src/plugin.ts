@@ -16,6 +16,7 @@ import {
 } from 'vue'
 import {
   createAuthClient,
+  type AccountActions,
   type ApiError,
   type AuthClient,
   type AuthClientOptions,
@@ -37,8 +38,11 @@ export interface SpaAuthWithClient<TUser = User> {
   restoreOnInstall?: boolean
 }
 
-/** What `useAuth()` gives: the state as read-only refs, and the client's actions. */
-export interface UseAuth<TUser = User> {
+/**
+ * What `useAuth()` gives: the state as read-only refs, and the client's actions, the account
+ * calls (`register`, `verifyEmail`, `requestPasswordReset`, `deleteAccount`, …) included.
+ */
+export interface UseAuth<TUser = User> extends AccountActions {
   user: ComputedRef<TUser | null>
   status: ComputedRef<AuthStatus>
   /** Why the last session ended on its own (`session_revoked`, …); null otherwise. */
@@ -86,6 +90,14 @@ export function createSpaAuth<TUser = User>(options: SpaAuthOptions | SpaAuthWit
       sessions: (query) => client.sessions(query),
       revokeSession: (id) => client.revokeSession(id),
       changePassword: (oldPassword, newPassword) => client.changePassword(oldPassword, newPassword),
+      register: (registration) => client.register(registration),
+      verifyEmail: (key) => client.verifyEmail(key),
+      resendVerification: (email) => client.resendVerification(email),
+      requestPasswordReset: (email) => client.requestPasswordReset(email),
+      confirmPasswordReset: (key, newPassword) => client.confirmPasswordReset(key, newPassword),
+      requestEmailChange: (newEmail, password) => client.requestEmailChange(newEmail, password),
+      confirmEmailChange: (key) => client.confirmEmailChange(key),
+      deleteAccount: (password) => client.deleteAccount(password),
       client,
     }),
   )!

@@ -33,6 +33,21 @@ describe('route guards', () => {
     expect(router.currentRoute.value.name).toBe('home')
   })
 
+  it.each(['/signup', '/verify-email', '/forgot-password', '/reset-password', '/confirm-email'])(
+    'lets a signed-out visitor open %s',
+    async (path) => {
+      const { router } = routerFor(false)
+      await router.push(path)
+      expect(router.currentRoute.value.path).toBe(path)
+    },
+  )
+
+  it('sends a signed-out visitor of the account page to login', async () => {
+    const { router } = routerFor(false)
+    await router.push('/account')
+    expect(router.currentRoute.value.fullPath).toBe('/login?next=/account')
+  })
+
   it('shows the not-found page for unknown paths', async () => {
     const { router } = routerFor(true)
     await router.push('/no/such/page')

@@ -17,14 +17,19 @@ export interface Answer {
 export const alice: User = { id: 1, username: 'alice', email: 'a@example.com', first_name: '', last_name: '', is_staff: false }
 
 /** django-spa-auth as the client meets it: `signedIn` says whether the refresh cookie is live. */
-export function fakeApi(signedIn: boolean, handle: (path: string) => Answer | null = () => null) {
+export function fakeApi(signedIn: boolean, handle: (path: string, body: unknown) => Answer | null = () => null) {
   const calls: string[] = []
+  /** The JSON bodies sent, by `METHOD path`. */
+  const bodies: Array<{ call: string; body: unknown }> = []
   const fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const path = new URL(String(input), location.href).pathname
-    calls.push(`${init.method ?? 'GET'} ${path}`)
+    const call = `${init.method ?? 'GET'} ${path}`
+    calls.push(call)
+    const sent: unknown = typeof init.body === 'string' ? JSON.parse(init.body) : undefined
+    bodies.push({ call, body: sent })
     await Promise.resolve()
     const answer =
-      handle(path) ??
+      handle(path, sent) ??
       (path.endsWith('/auth/obtain_token/')
         ? { status: 200, data: { token: 'jwt', token_type: 'Bearer', expires_in: 300, user: alice } }
         : path.endsWith('/auth/refresh_token/')
@@ -37,7 +42,7 @@ export function fakeApi(signedIn: boolean, handle: (path: string) => Answer | nu
     const body = answer.data === undefined ? null : JSON.stringify(answer.data)
     return new Response(body, { status: answer.status, headers: { 'Content-Type': 'application/json' } })
   }
-  return Object.assign(fetch, { calls })
+  return Object.assign(fetch, { calls, bodies })
 }
 
 export interface TestApp {
@@ -88,4 +93,9 @@ export function fakeAdapter(
 
 export function authHeader(config: InternalAxiosRequestConfig): string | undefined {
   return AxiosHeaders.from(config.headers).get('Authorization') as string | undefined
+}
+
+/** Let the client's calls and the router's navigations settle. */
+export function flush(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 20))
 }

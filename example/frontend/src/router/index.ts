@@ -4,7 +4,19 @@ import type { User } from '@spa-auth/client'
 import { installAuthGuard, type SpaAuth } from '@spa-auth/vue'
 import { createRouter, createWebHistory, type Router } from 'vue-router'
 
-export type RouteName = 'home' | 'login' | 'sessions' | 'password' | 'users' | 'not-found'
+export type RouteName =
+  | 'home'
+  | 'login'
+  | 'signup'
+  | 'verify-email'
+  | 'forgot-password'
+  | 'reset-password'
+  | 'confirm-email'
+  | 'sessions'
+  | 'password'
+  | 'account'
+  | 'users'
+  | 'not-found'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -20,6 +32,13 @@ export function createAppRouter(auth: SpaAuth<User>): Router {
     routes: [
       { path: '/', name: 'home', component: () => import('../views/HomeView.vue'), meta: { requiresAuth: true, title: 'Home' } },
       { path: '/login', name: 'login', component: () => import('../views/LoginView.vue'), meta: { title: 'Log in' } },
+      // Public: reachable signed out (the mailed links land on the last three).
+      { path: '/signup', name: 'signup', component: () => import('../views/SignupView.vue'), meta: { title: 'Sign up' } },
+      { path: '/verify-email', name: 'verify-email', component: () => import('../views/VerifyEmailView.vue'), meta: { title: 'Verify email' } },
+      { path: '/forgot-password', name: 'forgot-password', component: () => import('../views/ForgotPasswordView.vue'), meta: { title: 'Forgot password' } },
+      { path: '/reset-password', name: 'reset-password', component: () => import('../views/ResetPasswordView.vue'), meta: { title: 'Reset password' } },
+      { path: '/confirm-email', name: 'confirm-email', component: () => import('../views/ConfirmEmailView.vue'), meta: { title: 'Confirm email change' } },
+      { path: '/account', name: 'account', component: () => import('../views/AccountView.vue'), meta: { requiresAuth: true, title: 'Account' } },
       { path: '/sessions', name: 'sessions', component: () => import('../views/SessionsView.vue'), meta: { requiresAuth: true, title: 'Sessions' } },
       { path: '/password', name: 'password', component: () => import('../views/PasswordView.vue'), meta: { requiresAuth: true, title: 'Password' } },
       { path: '/users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { requiresAuth: true, title: 'Users' } },

@@ -26,5 +26,14 @@ export const useSessionStore = defineStore('session', () => {
     changePassword: auth.changePassword,
     sessions: auth.sessions,
     revokeSession: auth.revokeSession,
+    // The account pages: sign-up, the mailed links' keys, the email change and deletion.
+    register: auth.register,
+    verifyEmail: auth.verifyEmail,
+    resendVerification: auth.resendVerification,
+    requestPasswordReset: auth.requestPasswordReset,
+    confirmPasswordReset: auth.confirmPasswordReset,
+    requestEmailChange: auth.requestEmailChange,
+    confirmEmailChange: auth.confirmEmailChange,
+    deleteAccount: auth.deleteAccount,
   }
 })

@@ -9,6 +9,23 @@ describe('the package surface', () => {
     expect(Object.keys(publicApi).sort()).toEqual(['ApiError', 'createAuthClient', 'errorFromResponse', 'toApiError'])
   })
 
+  it('gives every client the account calls', () => {
+    const client = publicApi.createAuthClient({ baseURL: '/api/v1/', channelName: null })
+    for (const name of [
+      'register',
+      'verifyEmail',
+      'resendVerification',
+      'requestPasswordReset',
+      'confirmPasswordReset',
+      'requestEmailChange',
+      'confirmEmailChange',
+      'deleteAccount',
+    ] as const) {
+      expect(typeof client[name]).toBe('function')
+    }
+    client.dispose()
+  })
+
   it('imports no framework and not axios, which stays an optional peer', () => {
     const imported = Object.values(sources).flatMap((source) =>
       [...source.matchAll(/^import[^'"]*['"]([^'"]+)['"]/gm)].map((match) => match[1]!),

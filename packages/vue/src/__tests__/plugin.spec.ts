@@ -2,7 +2,7 @@ import { createAuthClient } from '@spa-auth/client'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createApp, defineComponent, h, nextTick, type App } from 'vue'
 import { createSpaAuth, useAuth, type UseAuth } from '../index.js'
-import { appWith, fakeFetch, flush, refused } from './helpers.js'
+import { appWith, fakeFetch, flush, refused, type Answer } from './helpers.js'
 
 let apps: App[] = []
 
@@ -91,6 +91,54 @@ describe('createSpaAuth and useAuth', () => {
     await one.auth.logout()
     await flush()
     expect(two.auth.status.value).toBe('signed-out')
+  })
+
+  it('signs up and verifies through the composable, with the server\'s codes and field errors', async () => {
+    const fetch = fakeFetch((path, init) => {
+      if (path.endsWith('/auth/register/')) {
+        const body = JSON.parse(String(init.body)) as { username: string }
+        return body.username === 'alice'
+          ? { status: 400, data: { detail: 'Some fields are not valid.', code: 'invalid', errors: { username: ['Taken.'] } } }
+          : { status: 201, data: { detail: 'Sent.', code: 'verification_sent' } }
+      }
+      if (path.endsWith('/auth/email/verify/')) return { status: 400, data: { detail: 'No.', code: 'key_invalid' } }
+      return { status: 204 }
+    }, false)
+    const { auth } = mounted(createSpaAuth({ baseURL: '/api/v1/', fetch, channelName: null }))
+    await flush()
+    expect(await auth.register({ username: 'bob', email: 'b@example.com', password: 'passphrase' })).toMatchObject({
+      code: 'verification_sent',
+    })
+    await expect(auth.register({ username: 'alice', email: 'a@example.com', password: 'passphrase' })).rejects.toMatchObject({
+      status: 400,
+      fields: { username: ['Taken.'] },
+    })
+    await expect(auth.verifyEmail('spent')).rejects.toMatchObject({ code: 'key_invalid' })
+    expect(fetch.calls).toContain('POST /api/v1/auth/register/')
+  })
+
+  it('signs out here and in the other tabs when the account is deleted', async () => {
+    const one = mounted(createSpaAuth({ baseURL: '/api/v1/', fetch: fakeFetch(), channelName: 'test-delete' }))
+    const two = mounted(createSpaAuth({ baseURL: '/api/v1/', fetch: fakeFetch(), channelName: 'test-delete' }))
+    await flush()
+    expect(one.auth.isSignedIn.value).toBe(true)
+    await one.auth.deleteAccount('pw')
+    expect(one.auth.status.value).toBe('signed-out')
+    expect(one.auth.reason.value).toBeNull()
+    await flush()
+    expect(two.auth.status.value).toBe('signed-out')
+  })
+
+  it('signs this tab out after a password reset, and keeps it signed in when the reset is refused', async () => {
+    let answer: Answer = { status: 400, data: { detail: 'Some fields are not valid.', code: 'invalid', errors: { new_password: ['Too short.'] } } }
+    const fetch = fakeFetch((path) => (path.endsWith('/auth/password/reset/confirm/') ? answer : { status: 204 }))
+    const { auth } = mounted(createSpaAuth({ baseURL: '/api/v1/', fetch, channelName: null }))
+    await flush()
+    await expect(auth.confirmPasswordReset('k', 'short')).rejects.toMatchObject({ fields: { new_password: ['Too short.'] } })
+    expect(auth.isSignedIn.value).toBe(true)
+    answer = { status: 204 }
+    await auth.confirmPasswordReset('k', 'a-long-passphrase')
+    expect(auth.status.value).toBe('signed-out')
   })
 
   it('explains what is missing when used outside an app', () => {

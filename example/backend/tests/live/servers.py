@@ -174,8 +174,10 @@ class App:
             f"g().objects.create_user({username!r}, password={password!r}, **{fields!r})",
         )
 
-    def start(self, *, workers: int = 1, threads: int = 1, **env: str) -> AppServer:
-        port = free_port()
+    def start(
+        self, *, workers: int = 1, threads: int = 1, port: int | None = None, **env: str
+    ) -> AppServer:
+        port = port or free_port()
         log = self.folder / f"gunicorn-{port}.log"
         gunicorn = Path(sys.executable).with_name("gunicorn")
         log_file = log.open("wb")

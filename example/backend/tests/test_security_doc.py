@@ -12,6 +12,8 @@ ALIASES = {
     "attacks": "security/test_attacks.py",
     "live_attacks": "live/test_attacks_live.py",
     "properties": "test_properties.py",
+    "accounts": "test_accounts.py",
+    "live_accounts": "live/test_accounts_live.py",
 }
 
 

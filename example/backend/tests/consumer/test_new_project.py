@@ -5,14 +5,26 @@ cannot drift from what works. Only 127.0.0.1 is contacted (pip reaches the regis
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.consumer.readme_project import READMES, ROOT, get, make_project, send, serving, snippets
+from tests.consumer.readme_project import (
+    READMES,
+    ROOT,
+    get,
+    make_project,
+    run,
+    send,
+    serving,
+    snippets,
+)
+from tests.live.servers import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -26,13 +38,36 @@ def test_the_readmes_give_the_same_integration_snippets():
 
 
 @pytest.fixture(scope="module")
-def new_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The README's project, served; its URL."""
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The README's project, served; its URL and its folder."""
     python, site = make_project(
-        tmp_path_factory.mktemp("consumer"), user=("ada", "a-long-passphrase-1")
+        tmp_path_factory.mktemp("consumer"),
+        user=("ada", "a-long-passphrase-1"),
+        settings=MAIL_TO_FILES,
+    )
+    run(
+        python,
+        "manage.py",
+        "shell",
+        "-c",
+        "from django.contrib.auth.models import User; "
+        "User.objects.filter(username='ada').update(email='ada@example.com')",
+        cwd=site,
     )
     with serving(python, site) as url:
-        yield url
+        yield url, site
+
+
+@pytest.fixture(scope="module")
+def new_project(project: tuple[str, Path]) -> str:
+    return project[0]
+
+
+# The project's own choice of mail backend: files, which the test reads.
+MAIL_TO_FILES = """
+EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = BASE_DIR / "sent-mail"
+"""
 
 
 def _post(url: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any, Any]:
@@ -92,6 +127,29 @@ def test_the_readme_project_refuses_a_charset_bomb_before_django(new_project):
     )
     status, body, _ = send(request)
     assert status == 415 and body["code"] == "unsupported_media_type"
+
+
+def test_the_readme_project_resets_a_password_from_the_mailed_link(project):
+    """The wheel ships the mail templates and the task worker: a reset request is mailed by
+    the worker thread (here to files), and its link's key sets a new password."""
+    url, site = project
+    status, body, _ = _post(f"{url}/api/v1/auth/password/reset/", {"email": "ada@example.com"})
+    assert (status, body["code"]) == (202, "reset_sent")
+    sent: list[str] = []
+
+    def mailed() -> bool:
+        sent[:] = [path.read_text() for path in (site / "sent-mail").glob("*")]
+        return bool(sent)
+
+    wait_for(mailed, 20, "the reset mail")
+    found = re.search(r"http://localhost:5173/reset-password#key=([A-Za-z0-9_-]+)", sent[0])
+    assert found, sent[0]
+    new = {"key": found.group(1), "new_password": "another-long-passphrase-2"}
+    status, _, _ = _post(f"{url}/api/v1/auth/password/reset/confirm/", new)
+    assert status == 204
+    login = {"username": "ada", "password": "another-long-passphrase-2"}
+    status, _, _ = _post(f"{url}/api/v1/auth/obtain_token/", login)
+    assert status == 200
 
 
 def test_the_readme_project_locks_an_account_after_five_failures(new_project):

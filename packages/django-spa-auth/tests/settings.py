@@ -92,4 +92,6 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
 }
 CSRF_COOKIE_NAME = "csrftoken"  # the SPA echoes it in X-CSRFToken
-SPA_AUTH: dict[str, Any] = {}
+# Links in account mail (password reset, sign-up, email change) point at the app's
+# address, never at a request's Host header. Every other setting has a safe default.
+SPA_AUTH: dict[str, Any] = {"FRONTEND_URL": "http://localhost:5173"}

@@ -52,7 +52,8 @@ def test_bearer_and_jwt_prefixes_both_authenticate(client, token):
 def test_the_token_has_the_rfc_9068_header_and_claims(token, user):
     header, claims, _ = segments(token)
     assert header == {"alg": "HS256", "typ": "at+jwt"}
-    assert set(claims) == {"iss", "aud", "sub", "sid", "jti", "iat", "exp"}
+    assert set(claims) == {"iss", "aud", "sub", "sid", "jti", "iat", "exp", "auth_time", "amr"}
+    assert claims["amr"] == ["pwd"] and claims["auth_time"] == claims["iat"]
     assert claims["sub"] == str(user.pk)
     assert claims["exp"] - claims["iat"] == 300
 

@@ -22,9 +22,11 @@ from django.http import HttpRequest
 
 from .conf import get_settings
 from .errors import ThrottledError
-from .internal import network, throttling
+from .internal import mfa, network, throttling
 
 THROTTLED_ATTRIBUTE = "spa_auth_throttled"
+# Passed to authenticate() by callers that ask for the second factor themselves.
+MFA_ARGUMENT = "spa_auth_mfa"
 _FLOOR_MARGIN = 1.25
 
 
@@ -64,10 +66,21 @@ class ThrottledModelBackend(ModelBackend):
                 setattr(request, THROTTLED_ATTRIBUTE, error)
             raise PermissionDenied("throttled") from error
         started = time.monotonic()
+        second_step = kwargs.pop(MFA_ARGUMENT, None)
         user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is not None and second_step != "deferred" and mfa.has_mfa(user):
+            # A password alone never opens an account with a second factor, and a caller
+            # that does not ask for one (the admin's form, any other password form) gets
+            # the answer of a wrong password, in its time, so nothing tells them apart.
+            user = None
+            refuse = True
+        else:
+            refuse = False
         if user is None:
             reservation.failed()
             _pad_failure(started, conf.login_failure_floor)
+            if refuse:
+                raise PermissionDenied("second factor required")
         else:
             reservation.succeeded()
         return user

@@ -78,6 +78,19 @@ class AuthSettings:
     # "thread": a worker thread per process sends after the response; "inline": the
     # request's own thread does, once the response is sent (tests, gthread workers).
     mail_queue: Literal["thread", "inline"] = "thread"
+    # Multi-factor. "required_for_staff": staff powers (spa_auth.permissions.IsStaff, the
+    # admin) need a session that passed a second factor.
+    mfa_policy: Literal["optional", "required_for_staff"] = "optional"
+    # Sensitive actions need an authentication at most this old (RFC 9470 max_age).
+    reauthentication_max_age: timedelta = timedelta(minutes=10)
+    mfa_token_lifetime: timedelta = timedelta(minutes=5)
+    mfa_token_attempts: int = 5
+    # WebAuthn: the relying party, from settings only (never the request's Host). Unset,
+    # the RP ID is FRONTEND_URL's host and the allowed origin FRONTEND_URL's origin.
+    webauthn_rp_id: str | None = None
+    webauthn_rp_name: str | None = None
+    webauthn_origins: tuple[str, ...] = ()
+    webauthn_challenge_lifetime: timedelta = timedelta(minutes=5)
 
 
 _FIELD_NAMES = frozenset(f.name for f in fields(AuthSettings))

@@ -15,6 +15,10 @@ class AuthError(Exception):
 
     code = "authentication_failed"
 
+    def extra(self) -> dict[str, object]:
+        """Members the response body carries beside ``detail`` and ``code``."""
+        return {}
+
 
 class InvalidCredentialsError(AuthError):
     code = "invalid_credentials"
@@ -80,6 +84,44 @@ class MailNotConfiguredError(AuthError):
     code = "mail_not_configured"
 
 
+class MfaRequiredError(InvalidCredentialsError):
+    """The password was right; a second factor must follow, with ``mfa_token``."""
+
+    code = "mfa_required"
+
+    def __init__(self, mfa_token: str, methods: list[str]) -> None:
+        super().__init__("second factor required")
+        self.mfa_token, self.methods = mfa_token, methods
+
+    def extra(self) -> dict[str, object]:
+        return {"mfa_token": self.mfa_token, "methods": self.methods}
+
+
+class MfaTokenInvalidError(InvalidCredentialsError):
+    """An ``mfa_token`` that is unknown, expired, spent or out of attempts."""
+
+    code = "mfa_token_invalid"
+
+
+class CodeInvalidError(InvalidCredentialsError):
+    """A TOTP or recovery code (or a passkey assertion) that does not check out."""
+
+    code = "code_invalid"
+
+
+class ReauthenticationRequiredError(AuthError):
+    """A sensitive action, and the last authentication is older than allowed (RFC 9470)."""
+
+    code = "reauthentication_required"
+
+    def __init__(self, max_age: int, methods: list[str]) -> None:
+        super().__init__(f"authentication older than {max_age}s")
+        self.max_age, self.methods = max_age, methods
+
+    def extra(self) -> dict[str, object]:
+        return {"max_age": self.max_age, "methods": self.methods}
+
+
 class Public(NamedTuple):
     status: int
     code: str
@@ -98,6 +140,14 @@ _TABLE: dict[type[AuthError], Public] = {
     SessionExpiredError: Public(401, "session_expired", "This session has expired."),
     RefreshInvalidError: Public(401, "refresh_invalid", "The refresh token is not valid."),
     ThrottledError: Public(429, "throttled", "Too many attempts. Try again later."),
+    MfaRequiredError: Public(401, "mfa_required", "Enter a code from your second factor."),
+    MfaTokenInvalidError: Public(
+        401, "mfa_token_invalid", "This sign-in has expired. Log in again."
+    ),
+    CodeInvalidError: Public(401, "code_invalid", "That code is not valid."),
+    ReauthenticationRequiredError: Public(
+        401, "reauthentication_required", "Confirm it is you to continue."
+    ),
     EmailUnverifiedError: Public(
         403, "email_unverified", "Confirm your email address first: we sent you a link."
     ),

@@ -15,6 +15,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from .errors import (
     AuthError,
     InvalidCredentialsError,
+    ReauthenticationRequiredError,
     ThrottledError,
     authenticate_header,
     to_public,
@@ -31,9 +32,17 @@ def _first_code(codes: Any) -> str:
 
 def _auth_error_response(error: AuthError) -> Response:
     public = to_public(error)
-    response = Response({"detail": public.detail, "code": public.code}, status=public.status)
+    body = {"detail": public.detail, "code": public.code, **error.extra()}
+    response = Response(body, status=public.status)
     if isinstance(error, ThrottledError):
         response["Retry-After"] = str(error.retry_after)
+    elif isinstance(error, ReauthenticationRequiredError):
+        # RFC 9470 §3: the step-up challenge, with the age the action accepts.
+        response["WWW-Authenticate"] = (
+            'Bearer realm="api", error="insufficient_user_authentication", '
+            f'error_description="A more recent authentication is required", '
+            f"max_age={error.max_age}"
+        )
     elif public.status == 401:
         response["WWW-Authenticate"] = authenticate_header(
             token_failed=not isinstance(error, InvalidCredentialsError)

@@ -40,6 +40,11 @@ class Session(models.Model):
     # client may use the previous refresh token within the grace window.
     rotated_by = models.CharField(max_length=64, blank=True)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TOKEN)
+    # When and how the user last proved who they are (OIDC auth_time, RFC 8176 amr, space
+    # separated): carried into every access token of the session, refreshed by a
+    # re-authentication, read by step-up checks.
+    auth_time = models.DateTimeField(null=True, blank=True)
+    amr = models.CharField(max_length=64, blank=True, default="pwd")
     user_agent = models.CharField(max_length=512, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
 
@@ -70,6 +75,17 @@ class AuditEvent(models.Model):
         EMAIL_CHANGE_REQUESTED = "email_change_requested"
         EMAIL_CHANGED = "email_changed"
         ACCOUNT_DELETED = "account_deleted"
+        MFA_LOGIN = "mfa_login"
+        MFA_FAILED = "mfa_failed"
+        TOTP_ENABLED = "totp_enabled"
+        TOTP_DISABLED = "totp_disabled"
+        RECOVERY_CODES = "recovery_codes"
+        RECOVERY_CODE_USED = "recovery_code_used"
+        PASSKEY_ADDED = "passkey_added"
+        PASSKEY_REMOVED = "passkey_removed"
+        PASSKEY_COUNTER = "passkey_counter"
+        REAUTHENTICATED = "reauthenticated"
+        MFA_RESET = "mfa_reset"
 
     created_at = models.DateTimeField(db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -159,3 +175,81 @@ class AccountTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} task {self.pk}"
+
+
+class TotpDevice(models.Model):
+    """A user's TOTP secret (RFC 6238), encrypted with a key derived from the server secret.
+    ``confirmed_at`` is set by the first correct code; ``last_step`` is the time step of the
+    last code accepted, raised atomically, so no code is ever accepted twice."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    encrypted_secret = models.TextField()
+    created_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_step = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"TOTP of user {self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """One single-use recovery code, stored as a keyed digest."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"recovery code of user {self.user_id}"
+
+
+class Passkey(models.Model):
+    """A WebAuthn credential: its id, public key and sign counter."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    credential_id = models.BinaryField(max_length=1023, unique=True)
+    public_key = models.BinaryField()
+    sign_count = models.PositiveBigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True)
+    name = models.CharField(max_length=64)
+    # Whether the authenticator says the credential is synced (a "multi-device" passkey).
+    backed_up = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"passkey {self.name!r} of user {self.user_id}"
+
+
+class Challenge(models.Model):
+    """A single-use secret a second step must present, kept only as a digest: the
+    ``mfa_token`` of a login waiting for its second factor, or a WebAuthn challenge."""
+
+    class Purpose(models.TextChoices):
+        MFA_LOGIN = "mfa_login"
+        PASSKEY_REGISTER = "passkey_register"
+        PASSKEY_SECOND_FACTOR = "passkey_mfa"
+        PASSKEY_LOGIN = "passkey_login"
+        PASSKEY_REAUTH = "passkey_reauth"
+
+    digest = models.CharField(max_length=64, primary_key=True)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # The WebAuthn challenge bytes, for the verifier (empty for an mfa_token).
+    challenge = models.BinaryField(blank=True, default=b"")
+    # What the first step proved (RFC 8176 amr values), and the session it belongs to.
+    amr = models.CharField(max_length=64, blank=True)
+    session_id = models.UUIDField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.purpose} challenge"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .internal import account_views, views
+from .internal import account_views, mfa_views, passkey_views, views
 
 app_name = "spa_auth"
 
@@ -35,6 +35,45 @@ urlpatterns = [
         name="email_change_confirm",
     ),
     path("account/", account_views.AccountView.as_view(), name="account"),
+    path("mfa/", mfa_views.MfaOverviewView.as_view(), name="mfa"),
+    path("mfa/authenticate/", mfa_views.MfaAuthenticateView.as_view(), name="mfa_authenticate"),
+    path("mfa/totp/", mfa_views.TotpView.as_view(), name="totp"),
+    path("mfa/totp/setup/", mfa_views.TotpSetupView.as_view(), name="totp_setup"),
+    path("mfa/totp/confirm/", mfa_views.TotpConfirmView.as_view(), name="totp_confirm"),
+    path("mfa/recovery_codes/", mfa_views.RecoveryCodesView.as_view(), name="recovery_codes"),
+    path(
+        "mfa/webauthn/register/options/",
+        passkey_views.RegisterOptionsView.as_view(),
+        name="passkey_register_options",
+    ),
+    path("mfa/webauthn/register/", passkey_views.RegisterView.as_view(), name="passkey_register"),
+    path(
+        "mfa/webauthn/authenticate/options/",
+        passkey_views.SecondFactorOptionsView.as_view(),
+        name="passkey_mfa_options",
+    ),
+    path(
+        "mfa/webauthn/authenticate/",
+        passkey_views.SecondFactorView.as_view(),
+        name="passkey_mfa",
+    ),
+    path(
+        "mfa/webauthn/<uuid:passkey_id>/",
+        passkey_views.PasskeyDetailView.as_view(),
+        name="passkey",
+    ),
+    path(
+        "passkey/login/options/",
+        passkey_views.LoginOptionsView.as_view(),
+        name="passkey_login_options",
+    ),
+    path("passkey/login/", passkey_views.LoginView.as_view(), name="passkey_login"),
+    path("reauthenticate/", mfa_views.ReauthenticateView.as_view(), name="reauthenticate"),
+    path(
+        "reauthenticate/options/",
+        passkey_views.ReauthenticateOptionsView.as_view(),
+        name="reauthenticate_options",
+    ),
     path("csrf/", views.CsrfView.as_view(), name="csrf"),
     path("jwks/", views.JwksView.as_view(), name="jwks"),
 ]

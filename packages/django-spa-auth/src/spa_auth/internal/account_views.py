@@ -36,14 +36,20 @@ from .account_serializers import (
     PasswordResetConfirmSerializer,
     RegisterSerializer,
 )
-from .views import AuthAPIView, PublicAuthView, client_of, refuse_foreign_origin
+from .views import (
+    AuthAPIView,
+    PublicAuthView,
+    StepUpMixin,
+    client_of,
+    refuse_foreign_origin,
+)
 
 
 class _PublicAccountView(PublicAuthView):
     parser_classes = [StrictJSONParser]
 
 
-class _SignedInAccountView(AuthAPIView):
+class _SignedInAccountView(StepUpMixin, AuthAPIView):
     permission_classes = [permissions.IsAuthenticated]
     parser_classes = [StrictJSONParser]
 

@@ -24,13 +24,14 @@ from ..conf import AuthSettings, get_settings
 from ..errors import (
     EmailUnverifiedError,
     InvalidCredentialsError,
+    MfaRequiredError,
     RefreshInvalidError,
     RefreshReusedError,
     SessionExpiredError,
     SessionRevokedError,
 )
 from ..models import AuditEvent, Session
-from . import accounts, clock, codec, keys, network, store
+from . import accounts, clock, codec, keys, mfa, network, store
 
 logger = logging.getLogger("spa_auth")
 Kind = AuditEvent.Kind
@@ -62,14 +63,21 @@ def _issue(
     now: datetime,
     conf: AuthSettings,
     user: Any = None,
+    auth_time: datetime | None = None,
+    amr: str = "",
 ) -> IssuedTokens:
+    extra = _extra_claims(user_id, user, conf) or {}
+    if auth_time is not None:
+        # OIDC's auth_time and RFC 8176's amr: when and how the session's user last
+        # proved who they are; step-up checks read them (RFC 9470).
+        extra = {**extra, "auth_time": int(auth_time.timestamp()), "amr": amr.split()}
     access, _ = codec.encode_access_token(
         user_id=str(user_id),
         session_id=str(session_id),
         now=now,
         key=keys.access_keys(conf)[0],
         conf=conf,
-        extra=_extra_claims(user_id, user, conf),
+        extra=extra or None,
     )
     return IssuedTokens(
         access_token=access,
@@ -101,6 +109,8 @@ def _issue_current(
         now=now,
         conf=conf,
         user=user,
+        auth_time=session.auth_time or session.created_at,
+        amr=session.amr or mfa.PASSWORD,
     )
 
 
@@ -125,7 +135,9 @@ def login(request: HttpRequest, username: str, password: str, client: Client) ->
     refuses inactive users only after hashing. The failure's audit event comes from
     Django's ``user_login_failed`` signal, as for every other way in.
     """
-    user = authenticate(request, username=username, password=password)
+    # "deferred": this caller asks for the second factor itself; without it the backend
+    # refuses a user with MFA (the admin's and any other password form).
+    user = authenticate(request, username=username, password=password, spa_auth_mfa="deferred")
     if user is None:
         throttled = throttled_error(request)
         if throttled is not None:
@@ -134,27 +146,37 @@ def login(request: HttpRequest, username: str, password: str, client: Client) ->
     # Said only after the right password: it tells nothing to someone who lacks it.
     if accounts.must_verify(user):
         raise EmailUnverifiedError(f"{username!r} has not confirmed the address")
+    if mfa.has_mfa(user):
+        raise MfaRequiredError(mfa.start_pending_login(user, [mfa.PASSWORD]), mfa.methods(user))
     return open_session(request, user, client, username=username)
 
 
 def open_session(
-    request: HttpRequest | None, user: Any, client: Client, *, username: str = ""
+    request: HttpRequest | None,
+    user: Any,
+    client: Client,
+    *,
+    username: str = "",
+    amr: list[str] | None = None,
 ) -> IssuedTokens:
-    """A new token session for a user whose credentials were just checked."""
+    """A new token session for a user whose credentials were just checked (``amr``: how,
+    RFC 8176; a password alone by default)."""
     conf = get_settings()
     now = clock.now()
     keys.access_keys(conf)  # no signing key (a KeysetError): fail before any row is written
+    methods = " ".join(amr or [mfa.PASSWORD])
     session = store.create_session(
-        user, now=now, conf=conf, user_agent=client.user_agent, ip=client.ip
+        user, now=now, conf=conf, user_agent=client.user_agent, ip=client.ip, amr=methods
     )
     store.record_event(
-        Kind.LOGIN,
+        Kind.LOGIN if methods == mfa.PASSWORD else Kind.MFA_LOGIN,
         now=now,
         user=user,
         session_id=session.pk,
         username=username or user.get_username(),
         ip=client.ip,
         user_agent=client.user_agent,
+        detail=methods,
     )
     # The session is named so that ``receivers.link_django_session`` opens no second one.
     user_logged_in.send(sender=user.__class__, request=request, user=user, spa_auth_session=session)
@@ -418,3 +440,21 @@ def revoke_for_deactivation(user: Any) -> int:
             Kind.DEACTIVATED, now=now, user=user, detail=f"{len(revoked)} sessions ended"
         )
     return len(revoked)
+
+
+def reauthenticate(user: Any, session_id: Any, amr: list[str]) -> IssuedTokens:
+    """The signed-in user proved who they are again: the session's ``auth_time`` moves to
+    now (kept by every later refresh) and a new access token says so."""
+    conf = get_settings()
+    now = clock.now()
+    session = store.get_session(session_id) if session_id else None
+    if session is None or session.user_id != user.pk:
+        raise SessionRevokedError("no session to re-authenticate")
+    methods = " ".join(dict.fromkeys([*amr, *session.amr.split()]))
+    if not store.reauthenticated(session.pk, now=now, amr=methods):
+        raise SessionRevokedError(f"session {session.pk} ended")
+    session.auth_time, session.amr = now, methods
+    store.record_event(
+        Kind.REAUTHENTICATED, now=now, user=user, session_id=session.pk, detail=" ".join(amr)
+    )
+    return _issue_current(session, now=now, conf=conf, user=user)

@@ -27,11 +27,14 @@ def create_session(
     user_agent: str,
     ip: str | None,
     kind: str = Session.Kind.TOKEN,
+    amr: str = "pwd",
 ) -> Session:
     absolute = now + conf.refresh_absolute_lifetime
     session = Session.objects.create(
         user=user,
         created_at=now,
+        auth_time=now,
+        amr=amr,
         last_used_at=now,
         idle_expires_at=now + conf.refresh_idle_lifetime,  # as every rotation sets it
         absolute_expires_at=absolute,
@@ -42,6 +45,13 @@ def create_session(
     )
     signals.session_opened.send(sender=Session, session=session, user=user)
     return session
+
+
+def reauthenticated(session_id: uuid.UUID | str, *, now: datetime, amr: str) -> bool:
+    """The session's user proved who they are again, just now."""
+    return bool(
+        Session.objects.filter(pk=session_id, revoked_at=None).update(auth_time=now, amr=amr)
+    )
 
 
 def get_session(session_id: uuid.UUID) -> Session | None:

@@ -40,7 +40,7 @@ from ..serializers import (
     VerifySerializer,
     serialize_user,
 )
-from . import clock, cookies, keys, keyset, network, services, throttling
+from . import clock, cookies, keys, keyset, mfa, network, services, throttling
 
 
 def optional_string(data: Any, name: str, *, max_length: int) -> str | None:
@@ -116,6 +116,37 @@ def _token_response(
     return response
 
 
+def login_response(request: Request, issued: services.IssuedTokens) -> Response:
+    """The answer of every completed login: the access token and the user in the body, the
+    refresh token in its cookie, and a new CSRF token (login CSRF, as Django's own login)."""
+    rotate_token(request._request)
+    get_token(request._request)
+    body = {
+        "token": issued.access_token,
+        "token_type": "Bearer",
+        "expires_in": issued.expires_in,
+        "user": serialize_user(issued.user),
+    }
+    return _token_response(request, issued, body, set_cookie=True)
+
+
+def access_token_body(issued: services.IssuedTokens) -> dict[str, Any]:
+    return {"token": issued.access_token, "token_type": "Bearer", "expires_in": issued.expires_in}
+
+
+class StepUpMixin:
+    """Sensitive actions: an authentication at most ``REAUTHENTICATION_MAX_AGE`` old, or
+    401 ``reauthentication_required`` with RFC 9470's challenge. Safe methods are exempt."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        if request.method not in permissions.SAFE_METHODS and self.needs_step_up(request):
+            mfa.require_recent(request.user, request.auth)
+
+    def needs_step_up(self, request: Request) -> bool:
+        return True
+
+
 def _count_token_failure(conf: Any, ip: str | None) -> ThrottledError | None:
     """Count a failed refresh or verify; past the limit, the answer becomes a 429.
 
@@ -178,16 +209,7 @@ class ObtainTokenView(PublicAuthView):
         username, password = form.validated_data["username"], form.validated_data["password"]
         # Throttled, padded and audited inside authenticate() (backends, signals).
         issued = services.login(request._request, username, password, client_of(request))
-        # A new login gets a new CSRF token (login CSRF, as django.contrib.auth.login does).
-        rotate_token(request._request)
-        get_token(request._request)
-        body = {
-            "token": issued.access_token,
-            "token_type": "Bearer",
-            "expires_in": issued.expires_in,
-            "user": serialize_user(issued.user),
-        }
-        return _token_response(request, issued, body, set_cookie=True)
+        return login_response(request, issued)
 
 
 class RefreshTokenView(PublicAuthView):
@@ -303,8 +325,12 @@ class SessionListView(generics.ListAPIView, AuthAPIView):
         }
 
 
-class SessionDetailView(AuthAPIView):
+class SessionDetailView(StepUpMixin, AuthAPIView):
     permission_classes = [permissions.IsAuthenticated]
+
+    def needs_step_up(self, request: Request) -> bool:
+        # Ending this very session is a logout; ending another one needs a recent login.
+        return str(self.kwargs.get("session_id")) != current_session_id(request)
 
     @extend_schema(responses={204: NO_CONTENT, 401: ERROR, 404: ERROR})
     def delete(self, request: Request, session_id: Any) -> Response:
@@ -314,7 +340,7 @@ class SessionDetailView(AuthAPIView):
 
 
 @method_decorator(sensitive_post_parameters(), name="dispatch")
-class PasswordChangeView(AuthAPIView):
+class PasswordChangeView(StepUpMixin, AuthAPIView):
     permission_classes = [permissions.IsAuthenticated]
     parser_classes = [StrictJSONParser]
 

@@ -1,0 +1,237 @@
+"""The multi-factor endpoints: the login's second step with a code, the user's factors,
+TOTP and recovery codes, and re-authentication for step-up. Passkeys: ``passkey_views``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, permissions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..conf import get_settings
+from ..errors import CodeInvalidError
+from ..models import Passkey
+from ..parsers import StrictJSONParser
+from ..schema import ERROR, NO_CONTENT
+from ..serializers import LoginResponseSerializer, RefreshResponseSerializer
+from . import mfa, network, passkeys, services, throttling
+from .views import (
+    AuthAPIView,
+    PublicAuthView,
+    StepUpMixin,
+    access_token_body,
+    client_of,
+    current_session_id,
+    login_response,
+    refuse_foreign_origin,
+)
+
+
+class MfaCodeSerializer(serializers.Serializer):
+    mfa_token = serializers.CharField(max_length=64)
+    code = serializers.CharField(max_length=64, trim_whitespace=False)
+
+
+class CodeSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64, trim_whitespace=False)
+
+
+class ReauthenticateSerializer(serializers.Serializer):
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, required=False)
+    code = serializers.CharField(max_length=64, trim_whitespace=False, required=False)
+    credential = serializers.JSONField(required=False, help_text="A WebAuthn assertion.")
+
+
+class TotpSetupSerializer(serializers.Serializer):
+    secret = serializers.CharField()
+    otpauth_url = serializers.CharField()
+    qr_svg = serializers.CharField()
+
+
+class RecoveryCodesSerializer(serializers.Serializer):
+    recovery_codes = serializers.ListField(child=serializers.CharField())
+
+
+class PasskeySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    created = serializers.DateTimeField()
+    last_used = serializers.DateTimeField(allow_null=True)
+
+
+class FactorsSerializer(serializers.Serializer):
+    totp = serializers.DictField()
+    recovery_codes = serializers.DictField()
+    passkeys = PasskeySerializer(many=True)
+
+
+class _Refused(exceptions.APIException):
+    """A wrong password or code from a signed-in user: a 400, since a 401 would read to the
+    app as the end of its session."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+
+def _refused(code: str, detail: str) -> _Refused:
+    return _Refused(detail=detail, code=code)
+
+
+def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
+    form = serializer_class(data=request.data)
+    form.is_valid(raise_exception=True)
+    return dict(form.validated_data)
+
+
+def passkey_payload(passkey: Passkey) -> dict[str, Any]:
+    return {
+        "id": str(passkey.pk),
+        "name": passkey.name,
+        "created": passkey.created_at,
+        "last_used": passkey.last_used_at,
+    }
+
+
+def _check_code_throttled(request: Request, user: Any, code: Any) -> list[str]:
+    """A code checked behind the login throttles of the user and the client's address."""
+    conf = get_settings()
+    ip = network.client_ip(request, conf)
+    reservation = throttling.reserve(
+        (throttling.login_ip_limit(conf), throttling.ip_key(ip)),
+        (throttling.login_account_limit(conf), throttling.account_key(user.get_username())),
+    )
+    try:
+        amr = mfa.check_code(user, code)
+    except CodeInvalidError:
+        reservation.failed()
+        raise
+    reservation.succeeded()
+    return amr
+
+
+@method_decorator(sensitive_post_parameters("code", "mfa_token"), name="dispatch")
+class MfaAuthenticateView(PublicAuthView):
+    parser_classes = [StrictJSONParser]
+
+    @extend_schema(
+        request=MfaCodeSerializer,
+        responses={200: LoginResponseSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
+        summary="The login's second step: a TOTP or recovery code with the mfa_token.",
+    )
+    def post(self, request: Request) -> Response:
+        refuse_foreign_origin(request)
+        data = _validated(MfaCodeSerializer, request)
+        pending = mfa.pending_login(data["mfa_token"])
+        try:
+            second = _check_code_throttled(request, pending.user, data["code"])
+        except CodeInvalidError:
+            mfa.count_failure(pending)
+            raise
+        mfa.spend(pending)
+        issued = services.open_session(
+            request._request,
+            pending.user,
+            client_of(request),
+            amr=mfa.combined(pending.amr.split(), second),
+        )
+        return login_response(request, issued)
+
+
+class MfaOverviewView(AuthAPIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={200: FactorsSerializer, 401: ERROR})
+    def get(self, request: Request) -> Response:
+        """The user's factors: TOTP on or off, recovery codes left, passkeys."""
+        user = request.user
+        owned = Passkey.objects.filter(user=user).order_by("created_at")
+        return Response(
+            {
+                "totp": {"enabled": mfa.confirmed_totp(user) is not None},
+                "recovery_codes": {"remaining": mfa.recovery_codes_left(user)},
+                "passkeys": [passkey_payload(passkey) for passkey in owned],
+            }
+        )
+
+
+class _SensitiveView(StepUpMixin, AuthAPIView):
+    permission_classes = [permissions.IsAuthenticated]
+    parser_classes = [StrictJSONParser]
+
+
+class TotpSetupView(_SensitiveView):
+    @extend_schema(request=None, responses={200: TotpSetupSerializer, 401: ERROR})
+    def post(self, request: Request) -> Response:
+        """A new TOTP secret, its otpauth:// URI and a QR code (SVG); on after one code."""
+        return Response(mfa.begin_totp(request.user))
+
+
+@method_decorator(sensitive_post_parameters("code"), name="dispatch")
+class TotpConfirmView(_SensitiveView):
+    @extend_schema(
+        request=CodeSerializer, responses={200: RecoveryCodesSerializer, 400: ERROR, 401: ERROR}
+    )
+    def post(self, request: Request) -> Response:
+        """Turn TOTP on with its first code; recovery codes, shown once, if there were none."""
+        code = _validated(CodeSerializer, request)["code"]
+        try:
+            codes = mfa.confirm_totp(request.user, code)
+        except CodeInvalidError:
+            raise _refused("code_invalid", "That code is not valid.") from None
+        return Response({"recovery_codes": codes})
+
+
+class TotpView(_SensitiveView):
+    @extend_schema(request=None, responses={204: NO_CONTENT, 401: ERROR, 404: ERROR})
+    def delete(self, request: Request) -> Response:
+        """Turn TOTP off."""
+        if not mfa.disable_totp(request.user):
+            raise exceptions.NotFound()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RecoveryCodesView(_SensitiveView):
+    @extend_schema(request=None, responses={200: RecoveryCodesSerializer, 400: ERROR, 401: ERROR})
+    def post(self, request: Request) -> Response:
+        """Ten new recovery codes, shown once; every earlier one stops working."""
+        if not mfa.has_mfa(request.user):
+            raise _refused("mfa_not_enabled", "Turn on a second factor first.")
+        return Response({"recovery_codes": mfa.new_recovery_codes(request.user)})
+
+
+@method_decorator(sensitive_post_parameters("password", "code"), name="dispatch")
+class ReauthenticateView(AuthAPIView):
+    permission_classes = [permissions.IsAuthenticated]
+    parser_classes = [StrictJSONParser]
+
+    @extend_schema(
+        request=ReauthenticateSerializer,
+        responses={200: RefreshResponseSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
+        summary="Prove it is you again (password, code or passkey): a fresh auth_time.",
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(ReauthenticateSerializer, request)
+        user = request.user
+        given = [name for name in ("password", "code", "credential") if name in data]
+        if len(given) != 1:
+            raise exceptions.ValidationError(
+                {"non_field_errors": ["Send exactly one of password, code or credential."]}
+            )
+        amr = self._proof(request, user, given[0], data[given[0]])
+        issued = services.reauthenticate(user, current_session_id(request), amr)
+        return Response(access_token_body(issued))
+
+    def _proof(self, request: Request, user: Any, kind: str, value: Any) -> list[str]:
+        if kind == "password":
+            if not throttling.check_password(user, value, get_settings()):
+                raise _refused("password_incorrect", "Your password is not correct.")
+            return [mfa.PASSWORD]
+        if kind == "code":
+            try:
+                return _check_code_throttled(request, user, value)
+            except CodeInvalidError:
+                raise _refused("code_invalid", "That code is not valid.") from None
+        return passkeys.verify_reauthentication(user, value)

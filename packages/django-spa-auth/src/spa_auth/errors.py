@@ -122,6 +122,25 @@ class ReauthenticationRequiredError(AuthError):
         return {"max_age": self.max_age, "methods": self.methods}
 
 
+class PasskeyInvalidError(AuthError):
+    """A WebAuthn response that is malformed, or (registration, re-authentication) that
+    does not verify: a 400, since the user's session, if any, is fine."""
+
+    code = "passkey_invalid"
+
+
+class NoPasskeyError(AuthError):
+    """Passkey options asked for by a user who has registered none."""
+
+    code = "no_passkey"
+
+
+class PasskeysNotConfiguredError(AuthError):
+    """No relying party: neither ``WEBAUTHN_RP_ID`` nor ``FRONTEND_URL`` is set."""
+
+    code = "passkeys_not_configured"
+
+
 class Public(NamedTuple):
     status: int
     code: str
@@ -156,6 +175,13 @@ _TABLE: dict[type[AuthError], Public] = {
     SignupDisabledError: Public(403, "signup_disabled", "Sign-up is closed."),
     MailNotConfiguredError: Public(
         503, "mail_not_configured", "This server cannot send mail (FRONTEND_URL is not set)."
+    ),
+    PasskeyInvalidError: Public(400, "passkey_invalid", "This passkey response is not valid."),
+    NoPasskeyError: Public(400, "no_passkey", "Add a passkey first."),
+    PasskeysNotConfiguredError: Public(
+        503,
+        "passkeys_not_configured",
+        "This server is not set up for passkeys (WEBAUTHN_RP_ID or FRONTEND_URL).",
     ),
 }
 

@@ -266,7 +266,16 @@ def _after_rotation(
             user_agent=client.user_agent,
         )
     expires = min(now + conf.refresh_idle_lifetime, rotated.absolute_expires_at)
-    return _issue(session_id, rotated.user_id, generation, expires, now=now, conf=conf)
+    return _issue(
+        session_id,
+        rotated.user_id,
+        generation,
+        expires,
+        now=now,
+        conf=conf,
+        auth_time=rotated.auth_time,
+        amr=rotated.amr,
+    )
 
 
 def _within_grace(session: Session, now: datetime, conf: AuthSettings) -> bool:
@@ -447,7 +456,7 @@ def reauthenticate(user: Any, session_id: Any, amr: list[str]) -> IssuedTokens:
     now (kept by every later refresh) and a new access token says so."""
     conf = get_settings()
     now = clock.now()
-    session = store.get_session(session_id) if session_id else None
+    session = store.get_session(uuid.UUID(str(session_id))) if session_id else None
     if session is None or session.user_id != user.pk:
         raise SessionRevokedError("no session to re-authenticate")
     methods = " ".join(dict.fromkeys([*amr, *session.amr.split()]))

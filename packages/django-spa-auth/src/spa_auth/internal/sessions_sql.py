@@ -6,16 +6,26 @@ several times SQLite's indexed lookup itself, so these are built once from the m
 metadata (any user model works) and rows become model instances through
 ``Model.from_db`` with the ORM's own converters, as a queryset would build them.
 Only quoted identifiers from the models are interpolated; values are parameters.
-Imported by ``store`` only.
+Each statement is one round trip: the connection health check that Django would send
+first (``CONN_HEALTH_CHECKS``) is done here without one (``_check_idle_connection``), and
+on PostgreSQL the statements are prepared once per connection (``_run``), so the server
+does not plan the join again on every request. Imported by ``store`` only.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import itertools
+import re
+import select
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections, router
 from django.db.models import Model
@@ -30,7 +40,7 @@ class _Columns:
     model: type[Model]
     sql: list[str]
     attnames: list[str]
-    converters: list[tuple[list[Any], Any]]
+    converters: list[tuple[int, Any, Any]]  # (position, converter, column): those that have one
 
     @classmethod
     def of(cls, model: type[Model], table_alias: str, alias: str) -> _Columns:
@@ -38,10 +48,10 @@ class _Columns:
         quote = connection.ops.quote_name
         fields = model._meta.concrete_fields
         converters = []
-        for field in fields:
+        for index, field in enumerate(fields):
             column = field.get_col(model._meta.db_table)
             found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-            converters.append((found, column))
+            converters += [(index, converter, column) for converter in found]
         return cls(
             model,
             [f"{table_alias}.{quote(str(f.column))}" for f in fields],
@@ -49,12 +59,10 @@ class _Columns:
             converters,
         )
 
-    def build(self, values: list[Any], alias: str) -> Any:
-        connection = connections[alias]
-        for index, (converters, column) in enumerate(self.converters):
-            for converter in converters:
-                values[index] = converter(values[index], column, connection)
-        return self.model.from_db(alias, self.attnames, values)
+    def build(self, values: list[Any], connection: Any) -> Any:
+        for index, converter, column in self.converters:
+            values[index] = converter(values[index], column, connection)
+        return self.model.from_db(connection.alias, self.attnames, values)
 
 
 @dataclass(frozen=True)
@@ -67,16 +75,19 @@ class _Statements:
     user: _Columns
     absolute_expiry_column: Any
     absolute_expiry_converters: list[Any]
+    auth_time_column: Any
+    auth_time_converters: list[Any]
 
 
 _prepared: dict[tuple[str, str], _Statements] = {}
 
 
 def _statements(alias: str) -> _Statements:
-    user_model = get_user_model()
-    key = (alias, user_model._meta.label)
+    # Keyed by the setting's text: get_user_model() looks the model up in the app registry.
+    key = (alias, settings.AUTH_USER_MODEL)
     if key in _prepared:
         return _prepared[key]
+    user_model = get_user_model()
     quote = connections[alias].ops.quote_name
     session, user = _Columns.of(Session, "s", alias), _Columns.of(user_model, "u", alias)
     table = quote(Session._meta.db_table)
@@ -110,9 +121,11 @@ def _statements(alias: str) -> _Statements:
         f"AND EXISTS (SELECT 1 FROM {user_table} u WHERE {owner}{active}) "
         f"RETURNING {quote('user_id')}, {quote('absolute_expires_at')}, "
         f"{quote('credential_digest')}, "
-        f"(SELECT u.{password} FROM {user_table} u WHERE {owner})"
+        f"(SELECT u.{password} FROM {user_table} u WHERE {owner}), "
+        f"{quote('auth_time')}, {quote('amr')}"
     )
     expiry = Session._meta.get_field("absolute_expires_at").get_col(Session._meta.db_table)
+    auth_time = Session._meta.get_field("auth_time").get_col(Session._meta.db_table)
     prepared = _Statements(
         select,
         select_live_user,
@@ -123,6 +136,9 @@ def _statements(alias: str) -> _Statements:
         expiry,
         connections[alias].ops.get_db_converters(expiry)
         + expiry.get_db_converters(connections[alias]),
+        auth_time,
+        connections[alias].ops.get_db_converters(auth_time)
+        + auth_time.get_db_converters(connections[alias]),
     )
     _prepared[key] = prepared
     return prepared
@@ -139,6 +155,86 @@ def _alias() -> str:
     return str(router.db_for_write(Session))
 
 
+# Raw connections, and the names of the statements prepared on each (they die with it).
+_prepared_on: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _run(connection: Any, sql: str, params: list[Any]) -> Any:
+    """One row of ``sql``, through Django's cursor (query capture, execute wrappers and
+    error translation stay as they are).
+
+    PostgreSQL plans a statement each time it receives one: for the joined lookup of the
+    hot path that is about half of the round trip. On PostgreSQL the statement is prepared
+    the first time a connection runs it (alongside opening the connection, one more round
+    trip in its life) and executed by name after that.
+    """
+    _check_idle_connection(connection)
+    with connection.cursor() as cursor:
+        if _can_prepare(connection):
+            name, prepare = _prepared_form(sql)
+            names = _prepared_on.setdefault(connection.connection, set())
+            if name not in names:
+                cursor.execute(prepare)
+                names.add(name)
+            placeholders = ", ".join(["%s"] * len(params))
+            cursor.execute(f"EXECUTE {name} ({placeholders})", params)
+        else:
+            cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _can_prepare(connection: Any) -> bool:
+    options = connection.settings_dict.get("OPTIONS", {})
+    return bool(
+        connection.vendor == "postgresql"
+        # Django's switch for a transaction pooler (PgBouncer): a prepared statement would
+        # stay on one server connection while the next transaction runs on another.
+        and not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+        # With server-side binding psycopg prepares repeated statements by itself.
+        and not options.get("server_side_binding")
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _prepared_form(sql: str) -> tuple[str, str]:
+    """A name that says which text it prepares, and the PREPARE statement for it."""
+    name = "spa_auth_" + hashlib.sha256(sql.encode()).hexdigest()[:16]
+    numbers = itertools.count(1)
+    return name, f"PREPARE {name} AS " + re.sub("%s", lambda _: f"${next(numbers)}", sql)
+
+
+def _check_idle_connection(connection: Any) -> None:
+    """Django's health check, without its round trip.
+
+    With ``CONN_HEALTH_CHECKS`` Django sends ``SELECT 1`` before the first query of each
+    request on a persistent connection: a second round trip on every authenticated
+    request. A server that restarted or ended the connection has already said so on the
+    idle socket (its error message, or end of file), so a readable idle socket gives the
+    same verdict without asking: the connection is closed and the query opens a new one.
+    Inside a transaction, without a socket (SQLite) or with a pool, Django's own rule
+    stands.
+    """
+    if (
+        connection.connection is None
+        or not connection.health_check_enabled
+        or connection.health_check_done
+        or connection.in_atomic_block
+        or getattr(connection, "pool", None) is not None
+        or not hasattr(select, "poll")
+    ):
+        return
+    try:
+        fileno = connection.connection.fileno()
+    except (AttributeError, OSError, ValueError, connection.Database.Error):
+        return
+    poller = select.poll()
+    poller.register(fileno, select.POLLIN)
+    if poller.poll(0):
+        connection.close()
+    else:
+        connection.health_check_done = True
+
+
 def fetch_live_user(session_id: uuid.UUID, *, now: datetime) -> tuple[Any, str] | None:
     """The hot path: (user, the session's credential digest) if the session is neither
     revoked nor expired at ``now``; only the user becomes a model instance."""
@@ -146,14 +242,11 @@ def fetch_live_user(session_id: uuid.UUID, *, now: datetime) -> tuple[Any, str] 
     connection = connections[alias]
     statements = _statements(alias)
     stamp = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            statements.select_live_user, [_session_key(session_id, connection), stamp, stamp]
-        )
-        row = cursor.fetchone()
+    key = _session_key(session_id, connection)
+    row = _run(connection, statements.select_live_user, [key, stamp, stamp])
     if row is None:
         return None
-    return statements.user.build(list(row[1:]), alias), row[0]
+    return statements.user.build(list(row[1:]), connection), row[0]
 
 
 def fetch_session(session_id: uuid.UUID) -> Session | None:
@@ -161,14 +254,12 @@ def fetch_session(session_id: uuid.UUID) -> Session | None:
     alias = _alias()
     connection = connections[alias]
     statements = _statements(alias)
-    with connection.cursor() as cursor:
-        cursor.execute(statements.select, [_session_key(session_id, connection)])
-        row = cursor.fetchone()
+    row = _run(connection, statements.select, [_session_key(session_id, connection)])
     if row is None:
         return None
     split = len(statements.session.attnames)
-    session = statements.session.build(list(row[:split]), alias)
-    user = statements.user.build(list(row[split:]), alias)
+    session = statements.session.build(list(row[:split]), connection)
+    user = statements.user.build(list(row[split:]), connection)
     Session.user.field.set_cached_value(session, user)
     return session  # type: ignore[no-any-return]
 
@@ -179,6 +270,9 @@ class Rotated:
     absolute_expires_at: datetime
     credential_digest: str
     password_hash: str
+    # When and how the user last authenticated, for the new access token.
+    auth_time: datetime | None
+    amr: str
 
 
 def rotate(
@@ -209,9 +303,7 @@ def rotate(
     statements = _statements(alias)
     if statements.active_param:
         params.append(True)
-    with connection.cursor() as cursor:
-        cursor.execute(statements.rotate, params)
-        row = cursor.fetchone()
+    row = _run(connection, statements.rotate, params)
     if row is None:
         return None
     expires = row[1]
@@ -219,6 +311,14 @@ def rotate(
         expires = converter(expires, statements.absolute_expiry_column, connection)
     # The key as the model holds it (SQLite returns a UUID key as 32 hex digits).
     user_id = get_user_model()._meta.pk.to_python(row[0])
+    auth_time = row[4]
+    for converter in statements.auth_time_converters:
+        auth_time = converter(auth_time, statements.auth_time_column, connection)
     return Rotated(
-        user_id=user_id, absolute_expires_at=expires, credential_digest=row[2], password_hash=row[3]
+        user_id=user_id,
+        absolute_expires_at=expires,
+        credential_digest=row[2],
+        password_hash=row[3],
+        auth_time=auth_time,
+        amr=row[5],
     )

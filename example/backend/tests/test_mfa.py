@@ -1,0 +1,366 @@
+"""TOTP, recovery codes, the login's second step, step-up and re-authentication, over the
+request stack. Codes are computed from the secret the setup shows, as an app would."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pyotp
+import pytest
+from django.test import Client
+from spa_auth.models import AuditEvent, Challenge, TotpDevice
+
+from .conftest import PASSWORD, bearer, login
+
+pytestmark = pytest.mark.django_db
+AUTH = "/api/v1/auth"
+
+
+def post(client: Client, path: str, body: Any = None, **headers: Any) -> Any:
+    return client.post(f"{AUTH}/{path}", body or {}, content_type="application/json", **headers)
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def code_at(secret: str, clock: Any, steps: int = 0) -> str:
+    return pyotp.TOTP(secret).at(clock().timestamp() + 30 * steps)
+
+
+def enable_totp(client: Client, token: str, clock: Any) -> tuple[str, list[str]]:
+    setup = post(client, "mfa/totp/setup/", **bearer(token)).json()
+    assert setup["otpauth_url"].startswith("otpauth://totp/")
+    assert setup["qr_svg"].startswith("<svg")
+    confirmed = post(
+        client, "mfa/totp/confirm/", {"code": code_at(setup["secret"], clock)}, **bearer(token)
+    )
+    assert confirmed.status_code == 200, confirmed.content
+    return setup["secret"], confirmed.json()["recovery_codes"]
+
+
+@pytest.fixture
+def with_totp(client: Client, user: Any, clock: Any) -> dict[str, Any]:
+    token = login(client).json()["token"]
+    secret, codes = enable_totp(client, token, clock)
+    clock.advance(seconds=30)  # the confirming code's step is spent
+    return {"secret": secret, "codes": codes, "token": token}
+
+
+def stale_token(client: Client, clock: Any) -> str:
+    """An access token of this session, whose login is 11 minutes old."""
+    from .conftest import refresh_with_cookie
+
+    clock.advance(minutes=11)
+    response = refresh_with_cookie(client)
+    assert response.status_code == 200, response.content
+    return str(response.json()["token"])
+
+
+def start_login(client: Client) -> dict[str, Any]:
+    response = login(client)
+    assert response.status_code == 401, response.content
+    return response.json()
+
+
+def test_a_password_alone_no_longer_logs_in(client: Client, with_totp: Any) -> None:
+    response = login(client)
+    body = response.json()
+    assert (response.status_code, body["code"]) == (401, "mfa_required")
+    assert body["methods"] == ["totp", "recovery_code"] and len(body["mfa_token"]) == 43
+    assert "token" not in body and "refresh_token" not in response.cookies
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_the_second_step_with_a_totp_code(client: Client, with_totp: Any, clock: Any) -> None:
+    pending = start_login(client)
+    done = post(
+        client,
+        "mfa/authenticate/",
+        {"mfa_token": pending["mfa_token"], "code": code_at(with_totp["secret"], clock)},
+    )
+    assert done.status_code == 200, done.content
+    assert "refresh_token" in done.cookies
+    claims = claims_of(done.json()["token"])
+    assert claims["amr"] == ["pwd", "otp", "mfa"]
+    assert AuditEvent.objects.filter(kind="mfa_login").exists()
+    # The mfa_token is spent.
+    again = post(
+        client,
+        "mfa/authenticate/",
+        {"mfa_token": pending["mfa_token"], "code": code_at(with_totp["secret"], clock, 1)},
+    )
+    assert again.json()["code"] == "mfa_token_invalid"
+
+
+def test_a_totp_code_is_accepted_once(client: Client, with_totp: Any, clock: Any) -> None:
+    code = code_at(with_totp["secret"], clock)
+    first = post(
+        client, "mfa/authenticate/", {"mfa_token": start_login(client)["mfa_token"], "code": code}
+    )
+    assert first.status_code == 200
+    replay = post(
+        client, "mfa/authenticate/", {"mfa_token": start_login(client)["mfa_token"], "code": code}
+    )
+    assert (replay.status_code, replay.json()["code"]) == (401, "code_invalid")
+    # An older step, still inside the ±1 window, is refused too: steps only move forward.
+    older = code_at(with_totp["secret"], clock, -1)
+    late = post(
+        client, "mfa/authenticate/", {"mfa_token": start_login(client)["mfa_token"], "code": older}
+    )
+    assert late.json()["code"] == "code_invalid"
+
+
+def test_codes_one_step_either_side_are_accepted(
+    client: Client, with_totp: Any, clock: Any
+) -> None:
+    ahead = code_at(with_totp["secret"], clock, 1)
+    ok = post(
+        client, "mfa/authenticate/", {"mfa_token": start_login(client)["mfa_token"], "code": ahead}
+    )
+    assert ok.status_code == 200
+    far = code_at(with_totp["secret"], clock, 3)
+    no = post(
+        client, "mfa/authenticate/", {"mfa_token": start_login(client)["mfa_token"], "code": far}
+    )
+    assert no.json()["code"] == "code_invalid"
+
+
+def test_the_mfa_token_expires_and_allows_few_attempts(
+    client: Client, with_totp: Any, clock: Any
+) -> None:
+    token = start_login(client)["mfa_token"]
+    clock.advance(minutes=5, seconds=1)
+    late = post(
+        client,
+        "mfa/authenticate/",
+        {"mfa_token": token, "code": code_at(with_totp["secret"], clock)},
+    )
+    assert late.json()["code"] == "mfa_token_invalid"
+    token = start_login(client)["mfa_token"]
+    for _ in range(4):
+        assert (
+            post(client, "mfa/authenticate/", {"mfa_token": token, "code": "000000"}).json()["code"]
+            == "code_invalid"
+        )
+    post(client, "mfa/authenticate/", {"mfa_token": token, "code": "111111"})
+    right = post(
+        client,
+        "mfa/authenticate/",
+        {"mfa_token": token, "code": code_at(with_totp["secret"], clock)},
+    )
+    assert right.json()["code"] in ("mfa_token_invalid", "throttled")
+
+
+def test_wrong_codes_spend_the_login_budget(client: Client, with_totp: Any, clock: Any) -> None:
+    """Guesses at the second factor count against the account like wrong passwords: after
+    five, even the right password is held back."""
+    for _ in range(5):
+        token = start_login(client)["mfa_token"]
+        assert (
+            post(client, "mfa/authenticate/", {"mfa_token": token, "code": "123456"}).status_code
+            == 401
+        )
+    assert login(client).status_code == 429
+
+
+def test_recovery_codes_log_in_once_each(client: Client, with_totp: Any) -> None:
+    codes = with_totp["codes"]
+    assert len(codes) == 10 and len(set(codes)) == 10
+    ok = post(
+        client,
+        "mfa/authenticate/",
+        {"mfa_token": start_login(client)["mfa_token"], "code": codes[0].upper()},
+    )
+    assert ok.status_code == 200
+    reused = post(
+        client,
+        "mfa/authenticate/",
+        {"mfa_token": start_login(client)["mfa_token"], "code": codes[0]},
+    )
+    assert reused.json()["code"] == "code_invalid"
+    status = client.get(f"{AUTH}/mfa/", **bearer(ok.json()["token"])).json()
+    assert status == {"totp": {"enabled": True}, "recovery_codes": {"remaining": 9}, "passkeys": []}
+
+
+def test_regenerated_codes_replace_the_old_ones(client: Client, with_totp: Any) -> None:
+    new = post(client, "mfa/recovery_codes/", **bearer(with_totp["token"])).json()["recovery_codes"]
+    old = post(
+        client,
+        "mfa/authenticate/",
+        {"mfa_token": start_login(client)["mfa_token"], "code": with_totp["codes"][1]},
+    )
+    assert old.json()["code"] == "code_invalid"
+    fresh = post(
+        client, "mfa/authenticate/", {"mfa_token": start_login(client)["mfa_token"], "code": new[0]}
+    )
+    assert fresh.status_code == 200
+
+
+def test_totp_is_on_only_after_a_correct_code(client: Client, user: Any, clock: Any) -> None:
+    token = login(client).json()["token"]
+    setup = post(client, "mfa/totp/setup/", **bearer(token)).json()
+    wrong = post(client, "mfa/totp/confirm/", {"code": "000000"}, **bearer(token))
+    assert (wrong.status_code, wrong.json()["code"]) == (400, "code_invalid")
+    assert login(client).status_code == 200  # still a password login
+    assert (
+        post(
+            client, "mfa/totp/confirm/", {"code": code_at(setup["secret"], clock)}, **bearer(token)
+        ).status_code
+        == 200
+    )
+    assert login(client).json()["code"] == "mfa_required"
+
+
+def test_the_secret_is_encrypted_at_rest(client: Client, with_totp: Any) -> None:
+    stored = TotpDevice.objects.get().encrypted_secret
+    assert with_totp["secret"] not in stored
+    assert with_totp["secret"] not in base64.urlsafe_b64decode(stored + "==").decode("latin-1")
+
+
+def test_turning_totp_off_lets_the_password_log_in_again(client: Client, with_totp: Any) -> None:
+    assert client.delete(f"{AUTH}/mfa/totp/", **bearer(with_totp["token"])).status_code == 204
+    assert login(client).status_code == 200
+    assert client.get(f"{AUTH}/mfa/", **bearer(with_totp["token"])).json()["recovery_codes"] == {
+        "remaining": 0
+    }
+
+
+# Step-up.
+
+
+def test_sensitive_actions_need_a_recent_authentication(
+    client: Client, user: Any, clock: Any
+) -> None:
+    login(client)
+    token = stale_token(client, clock)
+    refused = post(client, "mfa/totp/setup/", **bearer(token))
+    assert (refused.status_code, refused.json()["code"]) == (401, "reauthentication_required")
+    assert refused.json()["max_age"] == 600
+    assert refused["WWW-Authenticate"] == (
+        'Bearer realm="api", error="insufficient_user_authentication", '
+        'error_description="A more recent authentication is required", max_age=600'
+    )
+    change = {"old_password": PASSWORD, "new_password": "another-long-passphrase-1"}
+    assert (
+        post(client, "password/change/", change, **bearer(token)).json()["code"]
+        == "reauthentication_required"
+    )
+    delete = client.delete(
+        f"{AUTH}/account/", {"password": PASSWORD}, "application/json", **bearer(token)
+    )
+    assert delete.json()["code"] == "reauthentication_required"
+    # Reading is not sensitive; the session itself is fine.
+    assert client.get(f"{AUTH}/mfa/", **bearer(token)).status_code == 200
+
+
+def test_reauthenticating_with_the_password_gives_a_fresh_auth_time(
+    client: Client, user: Any, clock: Any
+) -> None:
+    login(client)
+    token = stale_token(client, clock)
+    wrong = post(client, "reauthenticate/", {"password": "nope"}, **bearer(token))
+    assert (wrong.status_code, wrong.json()["code"]) == (400, "password_incorrect")
+    fresh = post(client, "reauthenticate/", {"password": PASSWORD}, **bearer(token))
+    assert fresh.status_code == 200
+    new_token = fresh.json()["token"]
+    assert claims_of(new_token)["auth_time"] == int(clock().timestamp())
+    assert post(client, "mfa/totp/setup/", **bearer(new_token)).status_code == 200
+
+
+def test_the_fresh_auth_time_survives_a_refresh(client: Client, user: Any, clock: Any) -> None:
+    from .conftest import refresh_with_cookie
+
+    login(client)
+    token = stale_token(client, clock)
+    post(client, "reauthenticate/", {"password": PASSWORD}, **bearer(token))
+    at = int(clock().timestamp())
+    clock.advance(minutes=2)
+    refreshed = refresh_with_cookie(client)
+    assert refreshed.status_code == 200, refreshed.content
+    assert claims_of(refreshed.json()["token"])["auth_time"] == at
+
+
+def test_reauthenticating_with_a_code(client: Client, with_totp: Any, clock: Any) -> None:
+    token = stale_token(client, clock)
+    code = code_at(with_totp["secret"], clock)
+    fresh = post(client, "reauthenticate/", {"code": code}, **bearer(token))
+    assert fresh.status_code == 200
+    assert "otp" in claims_of(fresh.json()["token"])["amr"]
+    replay = post(client, "reauthenticate/", {"code": code}, **bearer(token))
+    assert replay.json()["code"] == "code_invalid"
+
+
+def test_reauthenticate_wants_exactly_one_proof(client: Client, user: Any) -> None:
+    token = login(client).json()["token"]
+    both = post(
+        client, "reauthenticate/", {"password": PASSWORD, "code": "123456"}, **bearer(token)
+    )
+    assert both.status_code == 400
+    none = post(client, "reauthenticate/", {}, **bearer(token))
+    assert none.status_code == 400
+
+
+def test_revoking_another_session_needs_step_up_but_this_one_does_not(
+    client: Client, user: Any, clock: Any
+) -> None:
+    other = login(Client()).json()["token"]
+    login(client)
+    token = stale_token(client, clock)
+    sessions = client.get(f"{AUTH}/sessions/", **bearer(token)).json()["results"]
+    mine = next(s["id"] for s in sessions if s["current"])
+    theirs = next(s["id"] for s in sessions if not s["current"])
+    assert (
+        client.delete(f"{AUTH}/sessions/{theirs}/", **bearer(token)).json()["code"]
+        == "reauthentication_required"
+    )
+    assert client.delete(f"{AUTH}/sessions/{mine}/", **bearer(token)).status_code == 204
+    assert other
+
+
+@pytest.mark.parametrize("auth_time", [None, "123", True, 1.5, [1]])
+def test_a_token_without_a_usable_auth_time_must_step_up(user: Any, auth_time: Any) -> None:
+    from spa_auth.errors import ReauthenticationRequiredError
+    from spa_auth.internal import mfa
+
+    with pytest.raises(ReauthenticationRequiredError):
+        mfa.require_recent(user, {"auth_time": auth_time} if auth_time is not None else {})
+
+
+# Side doors.
+
+
+def test_a_reset_password_still_needs_the_second_factor(
+    client: Client, user: Any, with_totp: Any, mailoutbox: list[Any]
+) -> None:
+    import re
+
+    post(client, "password/reset/", {"email": user.email})
+    key = re.search(r"#key=([A-Za-z0-9_-]+)", mailoutbox[0].body).group(1)  # type: ignore[union-attr]
+    assert (
+        post(
+            client,
+            "password/reset/confirm/",
+            {"key": key, "new_password": "another-long-passphrase-1"},
+        ).status_code
+        == 204
+    )
+    assert login(client, password="another-long-passphrase-1").json()["code"] == "mfa_required"
+
+
+def test_other_password_doors_refuse_an_account_with_mfa(
+    with_totp: Any, user: Any, rf: Any
+) -> None:
+    from django.contrib.auth import authenticate
+
+    request = rf.post("/somewhere/")
+    assert authenticate(request, username="alice", password=PASSWORD) is None
+
+
+def test_challenges_are_stored_as_digests(client: Client, with_totp: Any) -> None:
+    token = start_login(client)["mfa_token"]
+    assert not Challenge.objects.filter(digest=token).exists()
+    assert Challenge.objects.count() == 1

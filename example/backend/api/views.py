@@ -19,6 +19,7 @@ from rest_framework import generics, permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from spa_auth.permissions import IsStaff
 from spa_auth.schema import ERROR
 from spa_auth.serializers import UserSerializer, serialize_user
 
@@ -36,7 +37,7 @@ class CurrentUserView(APIView):
     get=extend_schema(responses={200: UserSerializer(many=True), 401: ERROR, 403: ERROR})
 )
 class UserListView(generics.ListAPIView):
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = [IsStaff]
     serializer_class = UserSerializer
 
     def get_queryset(self) -> Any:

@@ -190,10 +190,16 @@ SPA_AUTH = {
     "RESET_KEY_LIFETIME": env_int("RESET_KEY_LIFETIME", 3600),
     "VERIFICATION_KEY_LIFETIME": env_int("VERIFICATION_KEY_LIFETIME", 3 * 24 * 3600),
     "EMAIL_CHANGE_KEY_LIFETIME": env_int("EMAIL_CHANGE_KEY_LIFETIME", 24 * 3600),
+    # Multi-factor. The WebAuthn relying party defaults to FRONTEND_URL's host and origin.
+    "MFA_POLICY": env_str("MFA_POLICY", "optional"),
+    "REAUTHENTICATION_MAX_AGE": env_int("REAUTHENTICATION_MAX_AGE", 600),
+    "WEBAUTHN_RP_ID": env_str("WEBAUTHN_RP_ID") or None,
+    "WEBAUTHN_ORIGINS": tuple(env_list("WEBAUTHN_ORIGINS")),
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    # DRF's IsAdminUser, which under MFA_POLICY=required_for_staff also wants a second factor.
+    "DEFAULT_PERMISSION_CLASSES": ["spa_auth.permissions.IsStaff"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "spa_auth.authentication.JWTSessionAuthentication",
         "rest_framework.authentication.SessionAuthentication",

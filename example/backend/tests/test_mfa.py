@@ -364,3 +364,95 @@ def test_challenges_are_stored_as_digests(client: Client, with_totp: Any) -> Non
     token = start_login(client)["mfa_token"]
     assert not Challenge.objects.filter(digest=token).exists()
     assert Challenge.objects.count() == 1
+
+
+# The admin, the policy, and resetting.
+
+
+@pytest.fixture
+def staff(user: Any) -> Any:
+    user.is_staff = user.is_superuser = True
+    user.save()
+    return user
+
+
+def admin_login(client: Client, password: str = PASSWORD, code: str = "") -> Any:
+    client.get("/admin/login/")
+    return client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "alice", "password": password, "code": code, "next": "/admin/"},
+    )
+
+
+def test_the_admin_asks_an_account_with_mfa_for_its_code(
+    staff: Any, with_totp: Any, clock: Any
+) -> None:
+    browser = Client()
+    refused = admin_login(browser)
+    assert (
+        refused.status_code == 200
+        and "Enter a valid authentication code." in refused.content.decode()
+    )
+    assert browser.get("/admin/").status_code == 302
+    wrong = admin_login(browser, code="000000")
+    assert "Enter a valid authentication code." in wrong.content.decode()
+    done = admin_login(browser, code=code_at(with_totp["secret"], clock))
+    assert (done.status_code, done["Location"]) == (302, "/admin/")
+    assert browser.get("/admin/").status_code == 200
+
+
+def test_the_admin_login_of_an_account_without_mfa_is_unchanged(staff: Any) -> None:
+    browser = Client()
+    assert admin_login(browser).status_code == 302
+
+
+def test_staff_need_a_factor_under_the_policy(
+    client: Client, staff: Any, settings: Any, clock: Any
+) -> None:
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "MFA_POLICY": "required_for_staff"}
+    refused = admin_login(Client())
+    assert "Staff accounts need a second factor" in refused.content.decode()
+    token = login(client).json()["token"]
+    assert client.get("/api/v1/users/", **bearer(token)).status_code == 403
+    secret, _ = enable_totp(client, token, clock)
+    clock.advance(seconds=30)
+    pending = start_login(client)
+    done = post(
+        client,
+        "mfa/authenticate/",
+        {"mfa_token": pending["mfa_token"], "code": code_at(secret, clock)},
+    )
+    assert client.get("/api/v1/users/", **bearer(done.json()["token"])).status_code == 200
+
+
+def test_manage_py_mfa_reset(with_totp: Any, user: Any, client: Client) -> None:
+    from django.core.management import call_command
+
+    call_command("mfa_reset", "alice", stdout=__import__("io").StringIO())
+    assert login(client).status_code == 200
+    assert AuditEvent.objects.filter(kind="mfa_reset", user=user).exists()
+
+
+def test_the_admin_action_resets_mfa(
+    staff: Any, with_totp: Any, client: Client, clock: Any
+) -> None:
+    browser = Client()
+    admin_login(browser, code=code_at(with_totp["secret"], clock))
+    other = Client()
+    response = browser.post(
+        "/admin/auth/user/",
+        {"action": "reset_mfa", "_selected_action": [staff.pk]},
+    )
+    assert response.status_code == 302
+    assert login(other).status_code == 200
+    assert AuditEvent.objects.filter(kind="mfa_reset", detail="by alice").exists()
+
+
+def test_a_plain_model_backend_is_refused_by_a_check(settings: Any) -> None:
+    from spa_auth.checks import check_integration
+
+    settings.AUTHENTICATION_BACKENDS = [
+        "spa_auth.backends.ThrottledModelBackend",
+        "django.contrib.auth.backends.ModelBackend",
+    ]
+    assert "spa_auth.E022" in [issue.id for issue in check_integration()]

@@ -1,14 +1,16 @@
-"""Django admin: sessions with a "revoke" action; audit events read-only."""
+"""Django admin: sessions with a "revoke" action; audit events read-only; a "reset
+second factors" action on the user model's admin."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .internal import clock, store
+from .internal import clock, mfa, store
 from .models import AuditEvent, Session
 
 _HIDDEN = ["credential_digest", "rotated_by"]
@@ -58,3 +60,25 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.action(description="Reset the second factors of the selected users")
+def reset_mfa(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+    """For a user who lost every factor: TOTP, recovery codes and passkeys are removed (and
+    audited); the next login asks for the password alone."""
+    by = request.user.get_username() if request.user.is_authenticated else "admin"
+    for user in queryset:
+        mfa.reset(user, by=by)
+    modeladmin.message_user(
+        request, f"Reset the second factors of {queryset.count()} users.", messages.SUCCESS
+    )
+
+
+def _offer_reset_mfa() -> None:
+    """Put the action on the user model's admin, whichever admin class the project uses."""
+    user_admin = admin.site._registry.get(get_user_model())
+    if user_admin is not None and reset_mfa not in (user_admin.actions or []):
+        user_admin.actions = [*(user_admin.actions or []), reset_mfa]
+
+
+_offer_reset_mfa()

@@ -22,11 +22,17 @@ class SpaAuthConfig(AppConfig):
         user_logged_out.connect(receivers.end_linked_session, dispatch_uid="spa_auth.logged_out")
         if apps.is_installed("django.contrib.admin"):
             from django.contrib.admin import forms as admin_forms
+            from django.contrib.admin import site
 
-            from .forms import ThrottledAdminPasswordChangeForm
+            from .forms import MfaAdminAuthenticationForm, ThrottledAdminPasswordChangeForm
 
             # AdminSite.password_change imports this name at each call and offers no hook.
             admin_forms.AdminPasswordChangeForm = ThrottledAdminPasswordChangeForm  # type: ignore[misc]
+            # The admin's login asks for the second factor (a project's own site may set
+            # its own form and template; the backend refuses a password alone anyway).
+            if site.login_form is None:
+                site.login_form = MfaAdminAuthenticationForm
+                site.login_template = "spa_auth/admin/login.html"
         request_finished.connect(tasks.after_request, dispatch_uid="spa_auth.tasks")
         user_model = settings.AUTH_USER_MODEL
         pre_save.connect(receivers.note_rehash, sender=user_model, dispatch_uid="spa_auth.pre")

@@ -163,6 +163,19 @@ def check_integration(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             )
         )
     backends = [import_string(path) for path in settings.AUTHENTICATION_BACKENDS]
+    from django.contrib.auth.backends import ModelBackend
+
+    for path, backend in zip(settings.AUTHENTICATION_BACKENDS, backends, strict=True):
+        if issubclass(backend, ModelBackend) and not issubclass(backend, ThrottledModelBackend):
+            warnings.append(
+                Error(
+                    f"AUTHENTICATION_BACKENDS lists {path}.",
+                    hint="It checks passwords again outside spa_auth.backends."
+                    "ThrottledModelBackend: without the throttles, the even failure timing "
+                    "and the second factor. Remove it.",
+                    id="spa_auth.E022",
+                )
+            )
     if not any(issubclass(backend, ThrottledModelBackend) for backend in backends):
         warnings.append(
             Warning(

@@ -22,7 +22,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from ..conf import AuthSettings, get_settings
 from ..errors import CodeInvalidError, MfaTokenInvalidError, ReauthenticationRequiredError
 from ..models import AuditEvent, Challenge, Passkey, RecoveryCode, TotpDevice
-from . import clock, store
+from . import clock, network, store, throttling
 
 Kind = AuditEvent.Kind
 
@@ -209,6 +209,24 @@ def _use_recovery_code(user: Any, code: str) -> bool:
     return bool(used)
 
 
+def check_code_throttled(request: Any, user: Any, code: Any) -> list[str]:
+    """``check_code`` behind the login throttles of the user and of the client's address:
+    a guess at a code spends the same budget as a guess at the password."""
+    conf = get_settings()
+    ip = network.client_ip(request, conf) if request is not None else None
+    reservation = throttling.reserve(
+        (throttling.login_ip_limit(conf), throttling.ip_key(ip)),
+        (throttling.login_account_limit(conf), throttling.account_key(user.get_username())),
+    )
+    try:
+        amr = check_code(user, code)
+    except CodeInvalidError:
+        reservation.failed()
+        raise
+    reservation.succeeded()
+    return amr
+
+
 def check_code(user: Any, code: Any) -> list[str]:
     """A TOTP code or a recovery code: the amr it proves, or ``CodeInvalidError``."""
     if not isinstance(code, str) or not 1 <= len(code) <= 64:
@@ -292,6 +310,12 @@ def require_recent(user: Any, claims: Any) -> None:
     if at is not None and clock.now().timestamp() - at <= max_age:
         return
     raise ReauthenticationRequiredError(max_age, ["password", *methods(user)])
+
+
+def staff_needs_mfa(user: Any) -> bool:
+    """Under ``MFA_POLICY = "required_for_staff"``: a staff account without a factor."""
+    required = get_settings().mfa_policy == "required_for_staff"
+    return required and bool(getattr(user, "is_staff", False)) and not has_mfa(user)
 
 
 def reset(user: Any, *, by: str) -> None:

@@ -18,7 +18,7 @@ from ..models import Passkey
 from ..parsers import StrictJSONParser
 from ..schema import ERROR, NO_CONTENT
 from ..serializers import LoginResponseSerializer, RefreshResponseSerializer
-from . import mfa, network, passkeys, services, throttling
+from . import mfa, passkeys, services, throttling
 from .views import (
     AuthAPIView,
     PublicAuthView,
@@ -95,23 +95,6 @@ def passkey_payload(passkey: Passkey) -> dict[str, Any]:
     }
 
 
-def _check_code_throttled(request: Request, user: Any, code: Any) -> list[str]:
-    """A code checked behind the login throttles of the user and the client's address."""
-    conf = get_settings()
-    ip = network.client_ip(request, conf)
-    reservation = throttling.reserve(
-        (throttling.login_ip_limit(conf), throttling.ip_key(ip)),
-        (throttling.login_account_limit(conf), throttling.account_key(user.get_username())),
-    )
-    try:
-        amr = mfa.check_code(user, code)
-    except CodeInvalidError:
-        reservation.failed()
-        raise
-    reservation.succeeded()
-    return amr
-
-
 @method_decorator(sensitive_post_parameters("code", "mfa_token"), name="dispatch")
 class MfaAuthenticateView(PublicAuthView):
     parser_classes = [StrictJSONParser]
@@ -126,7 +109,7 @@ class MfaAuthenticateView(PublicAuthView):
         data = _validated(MfaCodeSerializer, request)
         pending = mfa.pending_login(data["mfa_token"])
         try:
-            second = _check_code_throttled(request, pending.user, data["code"])
+            second = mfa.check_code_throttled(request, pending.user, data["code"])
         except CodeInvalidError:
             mfa.count_failure(pending)
             raise
@@ -231,7 +214,7 @@ class ReauthenticateView(AuthAPIView):
             return [mfa.PASSWORD]
         if kind == "code":
             try:
-                return _check_code_throttled(request, user, value)
+                return mfa.check_code_throttled(request, user, value)
             except CodeInvalidError:
                 raise _refused("code_invalid", "That code is not valid.") from None
         return passkeys.verify_reauthentication(user, value)

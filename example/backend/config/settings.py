@@ -190,6 +190,8 @@ SPA_AUTH = {
     "RESET_KEY_LIFETIME": env_int("RESET_KEY_LIFETIME", 3600),
     "VERIFICATION_KEY_LIFETIME": env_int("VERIFICATION_KEY_LIFETIME", 3 * 24 * 3600),
     "EMAIL_CHANGE_KEY_LIFETIME": env_int("EMAIL_CHANGE_KEY_LIFETIME", 24 * 3600),
+    "MAILS_PER_ADDRESS": env_int("MAILS_PER_ADDRESS", 5),
+    "ACCOUNT_REQUESTS_PER_IP": env_int("ACCOUNT_REQUESTS_PER_IP", 30),
     # Multi-factor. The WebAuthn relying party defaults to FRONTEND_URL's host and origin.
     "MFA_POLICY": env_str("MFA_POLICY", "optional"),
     "REAUTHENTICATION_MAX_AGE": env_int("REAUTHENTICATION_MAX_AGE", 600),

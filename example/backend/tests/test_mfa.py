@@ -456,3 +456,18 @@ def test_a_plain_model_backend_is_refused_by_a_check(settings: Any) -> None:
         "django.contrib.auth.backends.ModelBackend",
     ]
     assert "spa_auth.E022" in [issue.id for issue in check_integration()]
+
+
+def test_a_refused_second_factor_door_takes_a_wrong_passwords_time(
+    with_totp: Any, rf: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through a door that cannot ask for the code, the right password must not answer
+    faster than a wrong one: both are padded to the same floor, and both count."""
+    from django.contrib.auth import authenticate
+
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "LOGIN_FAILURE_FLOOR": 0.25}
+    slept: list[float] = []
+    monkeypatch.setattr("spa_auth.backends.sleep", slept.append)
+    assert authenticate(rf.post("/x/"), username="alice", password=PASSWORD) is None
+    assert authenticate(rf.post("/x/"), username="alice", password="wrong") is None
+    assert len(slept) == 2 and all(0 < s <= 0.25 for s in slept)

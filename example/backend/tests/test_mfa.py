@@ -471,3 +471,28 @@ def test_a_refused_second_factor_door_takes_a_wrong_passwords_time(
     assert authenticate(rf.post("/x/"), username="alice", password=PASSWORD) is None
     assert authenticate(rf.post("/x/"), username="alice", password="wrong") is None
     assert len(slept) == 2 and all(0 < s <= 0.25 for s in slept)
+
+
+def test_a_projects_own_view_can_ask_for_a_recent_authentication(
+    user: Any, clock: Any, rf: Any
+) -> None:
+    from rest_framework.permissions import IsAuthenticated
+    from rest_framework.response import Response
+    from rest_framework.views import APIView
+    from spa_auth.permissions import RecentAuthentication
+
+    class Sensitive(APIView):
+        permission_classes = [IsAuthenticated, RecentAuthentication]
+
+        def post(self, request: Any) -> Response:
+            return Response({"ok": True})
+
+    client = Client()
+    login(client)
+    token = stale_token(client, clock)
+    request = rf.post("/sensitive/", {}, content_type="application/json", **bearer(token))
+    response = Sensitive.as_view()(request)
+    assert (response.status_code, response.data["code"]) == (401, "reauthentication_required")
+    fresh = post(client, "reauthenticate/", {"password": PASSWORD}, **bearer(token)).json()["token"]
+    request = rf.post("/sensitive/", {}, content_type="application/json", **bearer(fresh))
+    assert Sensitive.as_view()(request).status_code == 200

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
 from .conf import get_settings
+from .internal import mfa
 
 
 class IsStaff(BasePermission):
@@ -26,3 +27,16 @@ class IsStaff(BasePermission):
             return True
         amr = request.auth.get("amr") if isinstance(request.auth, dict) else None
         return isinstance(amr, list) and "mfa" in amr
+
+
+class RecentAuthentication(BasePermission):
+    """For a project's own sensitive views: a request that changes something needs an
+    authentication at most ``REAUTHENTICATION_MAX_AGE`` old, or gets 401
+    ``reauthentication_required`` with RFC 9470's challenge (the app re-authenticates and
+    retries). Put it after ``IsAuthenticated``."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        mfa.require_recent(request.user, request.auth)
+        return True

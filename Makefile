@@ -7,6 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The app's address: localhost for the loopback address, since passkeys need a host name.
+APP_URL = http://$(if $(filter 127.0.0.1,$(HOST)),localhost,$(HOST)):$(PORT)
 export VAR_DIR ?= $(CURDIR)/var
 
 EXAMPLE_BACKEND := example/backend
@@ -89,15 +91,15 @@ prepare: $(PACKAGE_STAMP) $(DIST)
 run: prepare
 	$(MANAGE) check --deploy --fail-level ERROR
 	$(MANAGE) ensure_superuser
-	@echo "Serving on http://$(HOST):$(PORT)"
-	cd $(EXAMPLE_BACKEND) && FRONTEND_URL=$${FRONTEND_URL:-http://$(HOST):$(PORT)} \
+	@echo "Serving on $(APP_URL)"
+	cd $(EXAMPLE_BACKEND) && FRONTEND_URL=$${FRONTEND_URL:-$(APP_URL)} \
 		exec ../../$(BIN)/gunicorn config.wsgi -c gunicorn.conf.py --bind $(HOST):$(PORT)
 
 dev: prepare
 	@echo "Django on http://127.0.0.1:8000, the app with hot reload on http://127.0.0.1:5173"
 	$(MANAGE) ensure_superuser
 	trap 'kill 0' EXIT; \
-	(cd $(EXAMPLE_BACKEND) && DEBUG=true FRONTEND_URL=http://127.0.0.1:5173 \
+	(cd $(EXAMPLE_BACKEND) && DEBUG=true FRONTEND_URL=http://localhost:5173 \
 		../../$(BIN)/python manage.py runserver 127.0.0.1:8000) & \
 	(cd $(EXAMPLE_FRONTEND) && npx vite --port 5173 --strictPort) & \
 	wait

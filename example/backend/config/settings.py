@@ -186,7 +186,8 @@ SPA_AUTH = {
     # Accounts. The links in mail point at FRONTEND_URL, never at the request's Host.
     "SIGNUP_ENABLED": env_bool("SIGNUP_ENABLED", True),
     "EMAIL_VERIFICATION": env_str("EMAIL_VERIFICATION", "mandatory"),
-    "FRONTEND_URL": env_str("FRONTEND_URL", "http://127.0.0.1:8000"),
+    # localhost, not 127.0.0.1: passkeys need a host name as their relying party.
+    "FRONTEND_URL": env_str("FRONTEND_URL", "http://localhost:8000"),
     "RESET_KEY_LIFETIME": env_int("RESET_KEY_LIFETIME", 3600),
     "VERIFICATION_KEY_LIFETIME": env_int("VERIFICATION_KEY_LIFETIME", 3 * 24 * 3600),
     "EMAIL_CHANGE_KEY_LIFETIME": env_int("EMAIL_CHANGE_KEY_LIFETIME", 24 * 3600),

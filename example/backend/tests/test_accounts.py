@@ -26,7 +26,7 @@ def post(client: Client, path: str, body: Any, **headers: Any) -> Any:
 
 
 def key_of(message: Any, path: str) -> str:
-    found = re.search(rf"http://127\.0\.0\.1:8000{path}#key=([A-Za-z0-9_-]+)", message.body)
+    found = re.search(rf"http://localhost:8000{path}#key=([A-Za-z0-9_-]+)", message.body)
     assert found, message.body
     return found.group(1)
 
@@ -301,7 +301,7 @@ def test_opening_the_link_spends_nothing(client: Client, user: Any, mailoutbox: 
     """A mail scanner fetches the URL; the fragment never reaches the server."""
     request_reset(client, user.email)
     url = re.search(r"(http://\S+)", mailoutbox[0].body).group(1)  # type: ignore[union-attr]
-    path, _, fragment = url.removeprefix("http://127.0.0.1:8000").partition("#")
+    path, _, fragment = url.removeprefix("http://localhost:8000").partition("#")
     assert path == "/reset-password" and fragment.startswith("key=")
     client.get(path)
     key = fragment.removeprefix("key=")

@@ -116,4 +116,5 @@ def test_a_missing_middleware_or_throttled_backend_is_warned_about(settings):
     assert check_integration() == []
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "spa_auth" not in m]
     settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
-    assert {w.id for w in check_integration()} == {"spa_auth.W020", "spa_auth.W021"}
+    found = {w.id for w in check_integration()}
+    assert found == {"spa_auth.W020", "spa_auth.W021", "spa_auth.E022"}

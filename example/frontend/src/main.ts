@@ -4,11 +4,13 @@ import { createPinia } from 'pinia'
 import { createApp } from 'vue'
 import App from './App.vue'
 import { API_BASE_URL, http } from './api/http'
+import { askToReauthenticate } from './reauth'
 import { createAppRouter } from './router'
 import './style.css'
 
-// One auth client for the app: tokens in memory, refresh across tabs, restore on load.
-const auth = createSpaAuth<User>({ baseURL: API_BASE_URL })
+// One auth client for the app: tokens in memory, refresh across tabs, restore on load. A
+// step-up 401 opens the "Confirm it's you" dialog; once confirmed, the request goes on.
+const auth = createSpaAuth<User>({ baseURL: API_BASE_URL, onReauthenticationRequired: askToReauthenticate })
 auth.client.installInterceptors(http)
 
 const app = createApp(App)

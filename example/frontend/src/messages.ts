@@ -22,6 +22,14 @@ const MESSAGES: Record<string, string> = {
   signup_disabled: 'Sign-up is closed on this site.',
   key_invalid: 'This link is invalid or has expired, or it has been used already.',
   password_incorrect: 'Your password was entered incorrectly.',
+  // Multi-factor authentication and step-up.
+  code_invalid: 'That code is not valid.',
+  mfa_token_invalid: 'Your sign-in took too long or had too many attempts. Please enter your password again.',
+  reauthentication_required: "Please confirm it's you to do this.",
+  passkey_cancelled: 'The passkey request was cancelled or timed out.',
+  passkey_unavailable: 'Passkeys are not available in this browser.',
+  passkey_invalid: 'That passkey could not be registered. Please try again.',
+  mfa_not_enabled: 'Set up an authenticator app or a passkey first.',
 }
 
 export function messageFor(error: ApiError): string {

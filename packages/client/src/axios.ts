@@ -1,7 +1,8 @@
 /**
  * Interceptors for an axios instance of the app's: the access token as `Authorization` and
  * Django's CSRF header on requests to the API, and after a 401 one shared refresh and one
- * retry. Every rejection becomes an `ApiError` (the axios error as its `cause`).
+ * retry (or, for a step-up 401, the app's re-authentication prompt and one retry). Every
+ * rejection becomes an `ApiError` (the axios error as its `cause`).
  *
  * axios is an optional peer: nothing here imports it. The instance is typed by the few
  * members used, so any axios 1.x instance fits and apps without axios pull in nothing.
@@ -9,10 +10,13 @@
 
 import { toApiError } from './errors.js'
 import { addCsrfHeader, isApiURL, joinURL } from './http.js'
-import { decideAfter401, type SessionHooks } from './session-hooks.js'
+import { decideAfter401, type Attempts, type SessionHooks } from './session-hooks.js'
 
-/** Set on the one retry after a refresh (a plain key: axios copies it into the retry's config). */
-const RETRIED = '_spaAuthRetried'
+/** Set on a retry, per reason (plain keys: axios copies them into the retry's config). */
+const RETRIED: Record<keyof Attempts, string> = {
+  refreshed: '_spaAuthRetried',
+  reauthenticated: '_spaAuthReauthenticated',
+}
 
 /** The members of axios's `InternalAxiosRequestConfig` that the interceptors use. */
 export interface AxiosRequestConfigLike {
@@ -59,11 +63,15 @@ export function installAxiosInterceptors(instance: AxiosInstanceLike, hooks: Ses
 
   const response = instance.interceptors.response.use(undefined, async (error: unknown) => {
     const apiError = toApiError(error)
-    const config = (error as { config?: AxiosRequestConfigLike & { [RETRIED]?: boolean } } | null)?.config
+    const config = (error as { config?: AxiosRequestConfigLike & Record<string, unknown> } | null)?.config
     if (apiError.status !== 401 || !config || !isApiURL(hooks, targetOf(config))) throw apiError
-    const verdict = await decideAfter401(hooks, apiError, config[RETRIED] === true)
+    const attempts: Attempts = {
+      refreshed: config[RETRIED.refreshed] === true,
+      reauthenticated: config[RETRIED.reauthenticated] === true,
+    }
+    const verdict = await decideAfter401(hooks, apiError, attempts)
     if ('give' in verdict) throw verdict.give === 'error' ? verdict.error : apiError
-    config[RETRIED] = true
+    config[RETRIED[verdict.after]] = true
     config.headers.set('Authorization', `${hooks.scheme} ${verdict.retryWith}`)
     return instance.request(config)
   })

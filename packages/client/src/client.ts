@@ -7,6 +7,7 @@
  */
 
 import { createAccountActions, type AccountActions } from './accounts.js'
+import { createMfaActions, type LoginAnswer, type MfaActions } from './mfa.js'
 import { createAuthChannel, type AuthMessage } from './channel.js'
 import { installAxiosInterceptors, type AxiosInstanceLike } from './axios.js'
 import { ApiError, endsSession, errorFromResponse, isLostResponse, toApiError } from './errors.js'
@@ -51,10 +52,21 @@ export interface AuthClientOptions {
   channelName?: string | null
   /** The Web Lock the tabs take turns on; default `spa-auth-refresh`. */
   lockName?: string
+  /**
+   * A request was refused with a step-up 401 (`reauthentication_required`: the session is
+   * fine, its last authentication too old). Ask the user to confirm it is them and call
+   * `reauthenticate`, then resolve true: the request is retried once with the new token.
+   * Resolve false (or reject) and the request fails with that `ApiError` (`maxAge`,
+   * `methods`). Requests that ask at the same time share one call. Without it, they fail.
+   */
+  onReauthenticationRequired?: (error: ApiError) => boolean | Promise<boolean>
 }
 
-/** The session of this tab, and the account calls (`register`, `deleteAccount`, …: see `AccountActions`). */
-export interface AuthClient<TUser = User> extends AccountActions {
+/**
+ * The session of this tab, the account calls (`register`, `deleteAccount`, …: see
+ * `AccountActions`) and the MFA calls (`completeMfa`, `addPasskey`, …: see `MfaActions`).
+ */
+export interface AuthClient<TUser = User> extends AccountActions, MfaActions<TUser> {
   /** The current status, user and reason; a new object after every change. */
   getState(): AuthState<TUser>
   /** Called after every change of the state; returns the function that unsubscribes. */
@@ -64,7 +76,11 @@ export interface AuthClient<TUser = User> extends AccountActions {
    * `signed-in` or `signed-out`). Runs once; later calls wait for the same result.
    */
   restore(): Promise<AuthState<TUser>>
-  /** Log in; rejects with an `ApiError` (`invalid_credentials`, `throttled`, …). */
+  /**
+   * Log in; rejects with an `ApiError` (`invalid_credentials`, `throttled`, …). A user with a
+   * second factor gets `mfa_required`, whose `mfaToken` and `methods` lead to `completeMfa`
+   * or `completeMfaWithPasskey`; until then the tab stays signed out.
+   */
   login(username: string, password: string): Promise<TUser>
   /** End this session on the server and sign out here and in the other tabs. */
   logout(): Promise<void>
@@ -133,6 +149,24 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
     accessToken: () => tokens.get()?.token ?? null,
     refresh: async () => (await refresher.refresh()).token,
     onSessionEnded: (error) => signOutLocally(error, 'session-ended'),
+    reauthenticate: askToReauthenticate,
+  }
+  let reauthenticating: Promise<boolean> | null = null
+
+  /** The app's prompt, once for every request that met the step-up at the same time. */
+  async function askToReauthenticate(error: ApiError): Promise<string | null> {
+    const ask = options.onReauthenticationRequired
+    if (!ask) return null
+    reauthenticating ??= (async () => {
+      try {
+        return (await ask(error)) === true
+      } catch {
+        return false // a prompt that failed is a prompt declined: the request fails with the 401
+      } finally {
+        reauthenticating = null
+      }
+    })()
+    return (await reauthenticating) ? (tokens.get()?.token ?? null) : null
   }
   const authFetch = createAuthFetch(hooks, transport)
 
@@ -264,6 +298,28 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
     }
   }
 
+  /** A login answer (a password, a second factor or a passkey): signed in here and in the other tabs. */
+  function finishLogin(data: LoginAnswer<TUser>): TUser {
+    const access = fromResponse(data)
+    tokens.set(access)
+    signIn(data.user, 'login')
+    channel?.post({ type: 'login', access, user: data.user })
+    return data.user
+  }
+
+  const mfa = createMfaActions<TUser>({
+    call,
+    auth,
+    ensureCsrfCookie,
+    finishLogin,
+    adoptToken(data) {
+      // The same session with a fresher authentication time: the other tabs use it too.
+      const access = fromResponse(data)
+      tokens.set(access)
+      channel?.post({ type: 'token', access })
+    },
+  })
+
   const accounts = createAccountActions({
     call,
     auth,
@@ -276,6 +332,7 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
 
   return {
     ...accounts,
+    ...mfa,
     getState: () => state,
     onChange(listener) {
       listeners.add(listener)
@@ -296,16 +353,12 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
       return restoring.then(() => state)
     },
     async login(username, password) {
-      const { data } = await call<TokenBody & { user: TUser }>(
+      const { data } = await call<LoginAnswer<TUser>>(
         'POST',
         auth('obtain_token/'),
         { body: { username, password }, authenticated: false },
       )
-      const access = fromResponse(data)
-      tokens.set(access)
-      signIn(data.user, 'login')
-      channel?.post({ type: 'login', access, user: data.user })
-      return data.user
+      return finishLogin(data)
     },
     logout,
     async logoutAll() {

@@ -10,7 +10,10 @@ export type FieldErrors = Record<string, string[]>
 
 /**
  * The server's stable codes, and the client's own: `network_error` (no answer arrived, or
- * it timed out), `aborted` (the caller cancelled), `client_error` (anything else thrown).
+ * it timed out), `aborted` (the caller cancelled), `client_error` (anything else thrown),
+ * `passkey_cancelled` (the browser's passkey prompt was dismissed or timed out) and
+ * `passkey_unavailable` (no passkey ceremony possible here: no WebAuthn, a wrong domain, an
+ * authenticator fault).
  * An HTTP error without a code is `http_<status>`. Open-ended: servers may add codes.
  */
 export type ErrorCode =
@@ -33,6 +36,14 @@ export type ErrorCode =
   | 'signup_disabled'
   | 'key_invalid'
   | 'password_incorrect'
+  | 'mfa_required'
+  | 'mfa_token_invalid'
+  | 'code_invalid'
+  | 'reauthentication_required'
+  | 'passkey_invalid'
+  | 'mfa_not_enabled'
+  | 'passkey_cancelled'
+  | 'passkey_unavailable'
   | 'network_error'
   | 'aborted'
   | 'client_error'
@@ -44,6 +55,9 @@ export interface ApiErrorInit {
   detail: string
   fields?: FieldErrors
   retryAfter?: number | null
+  mfaToken?: string | null
+  methods?: string[]
+  maxAge?: number | null
   cause?: unknown
 }
 
@@ -57,6 +71,15 @@ export class ApiError extends Error {
   readonly fields: FieldErrors
   /** Seconds to wait, from `Retry-After` on a 429. */
   readonly retryAfter: number | null
+  /** With `mfa_required`: the token that `completeMfa` / `completeMfaWithPasskey` take (5 minutes). */
+  readonly mfaToken: string | null
+  /**
+   * With `mfa_required`: the second factors the user has (`totp`, `webauthn`, `recovery_code`);
+   * with `reauthentication_required`: how the user may confirm (`password`, `totp`, `webauthn`, …).
+   */
+  readonly methods: string[]
+  /** With `reauthentication_required`: how old, in seconds, an authentication may be. */
+  readonly maxAge: number | null
 
   constructor(init: ApiErrorInit) {
     super(init.detail, init.cause === undefined ? undefined : { cause: init.cause })
@@ -66,6 +89,9 @@ export class ApiError extends Error {
     this.detail = init.detail
     this.fields = init.fields ?? {}
     this.retryAfter = init.retryAfter ?? null
+    this.mfaToken = init.mfaToken ?? null
+    this.methods = init.methods ?? []
+    this.maxAge = init.maxAge ?? null
   }
 }
 
@@ -104,6 +130,9 @@ function fromAnswer(status: number, data: unknown, headers: unknown, fallback: s
     detail: typeof body.detail === 'string' ? body.detail : fallback,
     fields: (typeof body.errors === 'object' && body.errors !== null ? body.errors : {}) as FieldErrors,
     retryAfter: Number.isFinite(retry) && retry > 0 ? retry : null,
+    mfaToken: typeof body.mfa_token === 'string' ? body.mfa_token : null,
+    methods: Array.isArray(body.methods) ? body.methods.filter((method) => typeof method === 'string') : [],
+    maxAge: typeof body.max_age === 'number' ? body.max_age : null,
     cause,
   })
 }
@@ -144,9 +173,18 @@ export function isLostResponse(error: unknown): boolean {
   return toApiError(error).code === 'network_error'
 }
 
-/** Only the server's own 401 ends a session; after a lost answer, a 5xx or a 429 it may go on. */
+/**
+ * The step-up answer (RFC 9470): the session is fine, the last authentication is too old for
+ * this request. Never a reason to refresh or to sign out; the user confirms and it is retried.
+ */
+export const REAUTHENTICATION_REQUIRED = 'reauthentication_required'
+
+/**
+ * Only the server's own 401 ends a session; after a lost answer, a 5xx or a 429 it may go
+ * on, and a step-up 401 asks for a fresh authentication, not a new session.
+ */
 export function endsSession(error: ApiError): boolean {
-  return error.status === 401
+  return error.status === 401 && error.code !== REAUTHENTICATION_REQUIRED
 }
 
 /** Codes after which a fresh access token may help; any other 401 ends the session. */

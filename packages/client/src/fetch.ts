@@ -1,13 +1,14 @@
 /**
  * A `fetch` for the API: the access token as `Authorization`, Django's CSRF header on unsafe
- * methods, and after a 401 one shared refresh and one retry. It answers like `fetch`: an HTTP
+ * methods, and after a 401 one shared refresh and one retry (or, for a step-up 401, the app's
+ * re-authentication prompt and one retry). It answers like `fetch`: an HTTP
  * error is a `Response` (read it with `errorFromResponse`), and it rejects only when no answer
  * arrived, or when the refresh that a retry needed lost its own answer.
  */
 
 import { errorFromResponse } from './errors.js'
 import { addCsrfHeader, isApiURL } from './http.js'
-import { decideAfter401, type SessionHooks } from './session-hooks.js'
+import { decideAfter401, type Attempts, type SessionHooks } from './session-hooks.js'
 
 export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>
 
@@ -32,17 +33,21 @@ export function createAuthFetch(hooks: SessionHooks, transport: () => FetchLike)
     const token = hooks.accessToken()
     if (token && !headers.has('Authorization')) headers.set('Authorization', `${hooks.scheme} ${token}`)
     addCsrfHeader(hooks, headers, method)
-    // A Request's body can be read once: keep the original for the retry.
-    const first = await send(isRequest(input) ? input.clone() : input, { ...init, headers })
-    if (first.status !== 401) return first
-    const verdict = await decideAfter401(hooks, await errorFromResponse(first.clone()), false)
-    if ('give' in verdict) {
-      if (verdict.give === 'error') throw verdict.error
-      return first
+    // A Request's body can be read once: every try sends a copy.
+    const sendOnce = () => send(isRequest(input) ? input.clone() : input, { ...init, headers })
+    const attempts: Attempts = { refreshed: false, reauthenticated: false }
+    let answer = await sendOnce()
+    // At most one retry after a refresh and one after a re-authentication, never a loop.
+    while (answer.status === 401) {
+      const verdict = await decideAfter401(hooks, await errorFromResponse(answer.clone()), attempts)
+      if ('give' in verdict) {
+        if (verdict.give === 'error') throw verdict.error
+        return answer
+      }
+      attempts[verdict.after] = true
+      headers.set('Authorization', `${hooks.scheme} ${verdict.retryWith}`)
+      answer = await sendOnce()
     }
-    headers.set('Authorization', `${hooks.scheme} ${verdict.retryWith}`)
-    const second = await send(input, { ...init, headers })
-    if (second.status === 401) await decideAfter401(hooks, await errorFromResponse(second.clone()), true)
-    return second
+    return answer
   }
 }

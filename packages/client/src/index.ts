@@ -6,6 +6,16 @@
 export { createAuthClient } from './client.js'
 export type { AuthClient, AuthClientOptions } from './client.js'
 export type { AccountActions, AccountAnswer, AccountCode, Registration } from './accounts.js'
+export type {
+  MfaActions,
+  MfaChallenge,
+  MfaMethod,
+  MfaStatus,
+  Passkey,
+  Reauthentication,
+  RecoveryCodes,
+  TotpSetup,
+} from './mfa.js'
 export { ApiError, errorFromResponse, toApiError } from './errors.js'
 export type { ApiErrorInit, ErrorCode, FieldErrors } from './errors.js'
 export type { AxiosInstanceLike } from './axios.js'

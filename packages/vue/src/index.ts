@@ -8,4 +8,20 @@ export type { SpaAuth, SpaAuthOptions, SpaAuthWithClient, UseAuth } from './plug
 export { createAuthGuard, installAuthGuard, safeNext } from './guard.js'
 export type { AuthGuard, AuthGuardOptions, GuardRedirect, GuardRoute, GuardRouter } from './guard.js'
 export { ApiError, toApiError } from '@spa-auth/client'
-export type { AccountAnswer, AccountCode, AuthState, AuthStatus, Page, Registration, SessionInfo, User } from '@spa-auth/client'
+export type {
+  AccountAnswer,
+  AccountCode,
+  AuthState,
+  AuthStatus,
+  MfaChallenge,
+  MfaMethod,
+  MfaStatus,
+  Page,
+  Passkey,
+  Reauthentication,
+  RecoveryCodes,
+  Registration,
+  SessionInfo,
+  TotpSetup,
+  User,
+} from '@spa-auth/client'

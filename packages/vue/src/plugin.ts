@@ -22,6 +22,7 @@ import {
   type AuthClientOptions,
   type AuthState,
   type AuthStatus,
+  type MfaActions,
   type Page,
   type SessionInfo,
   type User,
@@ -40,9 +41,10 @@ export interface SpaAuthWithClient<TUser = User> {
 
 /**
  * What `useAuth()` gives: the state as read-only refs, and the client's actions, the account
- * calls (`register`, `verifyEmail`, `requestPasswordReset`, `deleteAccount`, …) included.
+ * calls (`register`, `verifyEmail`, `requestPasswordReset`, `deleteAccount`, …) and the MFA
+ * calls (`completeMfa`, `loginWithPasskey`, `mfaStatus`, `addPasskey`, `reauthenticate`, …) included.
  */
-export interface UseAuth<TUser = User> extends AccountActions {
+export interface UseAuth<TUser = User> extends AccountActions, MfaActions<TUser> {
   user: ComputedRef<TUser | null>
   status: ComputedRef<AuthStatus>
   /** Why the last session ended on its own (`session_revoked`, …); null otherwise. */
@@ -98,6 +100,18 @@ export function createSpaAuth<TUser = User>(options: SpaAuthOptions | SpaAuthWit
       requestEmailChange: (newEmail, password) => client.requestEmailChange(newEmail, password),
       confirmEmailChange: (key) => client.confirmEmailChange(key),
       deleteAccount: (password) => client.deleteAccount(password),
+      completeMfa: (challenge) => client.completeMfa(challenge),
+      completeMfaWithPasskey: (challenge) => client.completeMfaWithPasskey(challenge),
+      loginWithPasskey: () => client.loginWithPasskey(),
+      mfaStatus: () => client.mfaStatus(),
+      startTotpSetup: () => client.startTotpSetup(),
+      confirmTotp: (code) => client.confirmTotp(code),
+      disableTotp: () => client.disableTotp(),
+      regenerateRecoveryCodes: () => client.regenerateRecoveryCodes(),
+      addPasskey: (name) => client.addPasskey(name),
+      renamePasskey: (id, name) => client.renamePasskey(id, name),
+      removePasskey: (id) => client.removePasskey(id),
+      reauthenticate: (proof) => client.reauthenticate(proof),
       client,
     }),
   )!

@@ -3,7 +3,7 @@
  * edge of @spa-auth/client, and a fake axios adapter for the app's own instance.
  */
 
-import { createSpaAuth, type SpaAuth } from '@spa-auth/vue'
+import { createSpaAuth, type SpaAuth, type SpaAuthOptions } from '@spa-auth/vue'
 import type { User } from '@spa-auth/client'
 import { AxiosError, AxiosHeaders, type AxiosAdapter, type InternalAxiosRequestConfig } from 'axios'
 import { createPinia, setActivePinia, type Pinia } from 'pinia'
@@ -17,7 +17,10 @@ export interface Answer {
 export const alice: User = { id: 1, username: 'alice', email: 'a@example.com', first_name: '', last_name: '', is_staff: false }
 
 /** django-spa-auth as the client meets it: `signedIn` says whether the refresh cookie is live. */
-export function fakeApi(signedIn: boolean, handle: (path: string, body: unknown) => Answer | null = () => null) {
+export function fakeApi(
+  signedIn: boolean,
+  handle: (path: string, body: unknown, init: RequestInit) => Answer | null = () => null,
+) {
   const calls: string[] = []
   /** The JSON bodies sent, by `METHOD path`. */
   const bodies: Array<{ call: string; body: unknown }> = []
@@ -29,7 +32,7 @@ export function fakeApi(signedIn: boolean, handle: (path: string, body: unknown)
     bodies.push({ call, body: sent })
     await Promise.resolve()
     const answer =
-      handle(path, sent) ??
+      handle(path, sent, init) ??
       (path.endsWith('/auth/obtain_token/')
         ? { status: 200, data: { token: 'jwt', token_type: 'Bearer', expires_in: 300, user: alice } }
         : path.endsWith('/auth/refresh_token/')
@@ -54,8 +57,8 @@ export interface TestApp {
 let running: TestApp[] = []
 
 /** An app with Pinia and the auth plugin on `fetch`, as `main.ts` sets it up. */
-export function testApp(fetch: ReturnType<typeof fakeApi>): TestApp {
-  const auth = createSpaAuth<User>({ baseURL: '/api/v1/', fetch, channelName: null })
+export function testApp(fetch: ReturnType<typeof fakeApi>, options: Partial<SpaAuthOptions> = {}): TestApp {
+  const auth = createSpaAuth<User>({ baseURL: '/api/v1/', fetch, channelName: null, ...options })
   const pinia = createPinia()
   const app = createApp(defineComponent({ render: () => h('div') }))
   app.use(pinia)

@@ -1,8 +1,8 @@
 import { flushPromises, mount } from '@vue/test-utils'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import LoginView from '../views/LoginView.vue'
-import { fakeApi, testApp, unmountAll, type Answer } from './helpers'
+import { alice, fakeApi, testApp, unmountAll, type Answer } from './helpers'
 import { routesWith } from './routes'
 
 /** The login page after the server ended the session with `code`, or after a plain logout. */
@@ -20,7 +20,7 @@ async function loginPageAfter(code: string | null) {
 }
 
 /** The login page, signed out, with `handle` answering the account calls. */
-async function loginPage(handle: (path: string) => Answer | null) {
+async function loginPage(handle: (path: string, body: unknown) => Answer | null) {
   const fetch = fakeApi(false, handle)
   const { pinia, auth } = testApp(fetch)
   await auth.client.restore()
@@ -33,7 +33,7 @@ async function loginPage(handle: (path: string) => Answer | null) {
     await page.get('form').trigger('submit')
     await flushPromises()
   }
-  return { page, fetch, logIn }
+  return { page, fetch, logIn, auth, router }
 }
 
 describe('login page', () => {
@@ -95,5 +95,88 @@ describe('login page', () => {
     await logIn()
     expect(page.get('[role="alert"]').text()).toBe('That username and password do not match an active account.')
     expect(page.find('#login-resend-email').exists()).toBe(false)
+  })
+})
+
+describe('login page, second factor', () => {
+  afterEach(() => {
+    unmountAll()
+    vi.restoreAllMocks()
+  })
+
+  const mfaRequired = (methods: string[]): Answer => ({
+    status: 401,
+    data: { detail: 'Second factor.', code: 'mfa_required', mfa_token: 'mfa-1', methods },
+  })
+  const signedIn: Answer = { status: 200, data: { token: 'jwt', token_type: 'Bearer', expires_in: 300, user: alice } }
+
+  it('asks for the code after the password, and signs in with it', async () => {
+    const { page, fetch, logIn, router } = await loginPage((path, body) =>
+      path.endsWith('/auth/obtain_token/')
+        ? mfaRequired(['totp', 'recovery_code'])
+        : path.endsWith('/auth/mfa/authenticate/')
+          ? (body as { code: string }).code === '123456'
+            ? signedIn
+            : { status: 401, data: { detail: 'Wrong.', code: 'code_invalid' } }
+          : null,
+    )
+    await logIn()
+    expect(page.text()).toContain('Enter the 6-digit code from your authenticator app, or a recovery code')
+    expect(page.get('label[for="mfa-code"]').text()).toBe('Code')
+    expect(page.find('#password').exists()).toBe(false)
+    expect(page.findAll('button').map((button) => button.text())).not.toContain('Use a passkey')
+    await page.get('#mfa-code').setValue('000000')
+    await page.get('form').trigger('submit')
+    await flushPromises()
+    expect(page.get('[role="alert"]').text()).toBe('That code is not valid.')
+    await page.get('#mfa-code').setValue('123456')
+    expect(page.get('form button[type="submit"]').text()).toBe('Verify')
+    await page.get('form').trigger('submit')
+    await flushPromises()
+    expect(fetch.bodies.filter((sent) => sent.call === 'POST /api/v1/auth/mfa/authenticate/').map((sent) => sent.body)).toEqual([
+      { mfa_token: 'mfa-1', code: '000000' },
+      { mfa_token: 'mfa-1', code: '123456' },
+    ])
+    expect(router.currentRoute.value.name).toBe('home')
+  })
+
+  it('offers a passkey when the user has one, through the client', async () => {
+    const { page, logIn, auth, router } = await loginPage((path) => (path.endsWith('/auth/obtain_token/') ? mfaRequired(['totp', 'webauthn']) : null))
+    const passkey = vi.spyOn(auth.client, 'completeMfaWithPasskey').mockResolvedValue(alice)
+    await logIn()
+    const button = page.findAll('button').find((candidate) => candidate.text() === 'Use a passkey')!
+    await button.trigger('click')
+    await flushPromises()
+    expect(passkey).toHaveBeenCalledWith({ mfaToken: 'mfa-1' })
+    expect(router.currentRoute.value.name).toBe('home')
+  })
+
+  it('goes back to the password step when the second step expired', async () => {
+    const { page, logIn } = await loginPage((path) =>
+      path.endsWith('/auth/obtain_token/')
+        ? mfaRequired(['totp'])
+        : path.endsWith('/auth/mfa/authenticate/')
+          ? { status: 401, data: { detail: 'Expired.', code: 'mfa_token_invalid' } }
+          : null,
+    )
+    await logIn()
+    await page.get('#mfa-code').setValue('123456')
+    await page.get('form').trigger('submit')
+    await flushPromises()
+    expect(page.find('#password').exists()).toBe(true)
+    expect(page.get('[role="alert"]').text()).toBe(
+      'Your sign-in took too long or had too many attempts. Please enter your password again.',
+    )
+  })
+
+  it('signs in with a passkey alone, before any password', async () => {
+    const { page, auth, router } = await loginPage(() => null)
+    const passwordless = vi.spyOn(auth.client, 'loginWithPasskey').mockResolvedValue(alice)
+    const button = page.findAll('button').find((candidate) => candidate.text() === 'Sign in with a passkey')!
+    expect(button.attributes('disabled')).toBeUndefined()
+    await button.trigger('click')
+    await flushPromises()
+    expect(passwordless).toHaveBeenCalledOnce()
+    expect(router.currentRoute.value.name).toBe('home')
   })
 })

@@ -15,6 +15,7 @@ export type RouteName =
   | 'sessions'
   | 'password'
   | 'account'
+  | 'security'
   | 'users'
   | 'not-found'
 
@@ -39,6 +40,7 @@ export function createAppRouter(auth: SpaAuth<User>): Router {
       { path: '/reset-password', name: 'reset-password', component: () => import('../views/ResetPasswordView.vue'), meta: { title: 'Reset password' } },
       { path: '/confirm-email', name: 'confirm-email', component: () => import('../views/ConfirmEmailView.vue'), meta: { title: 'Confirm email change' } },
       { path: '/account', name: 'account', component: () => import('../views/AccountView.vue'), meta: { requiresAuth: true, title: 'Account' } },
+      { path: '/security', name: 'security', component: () => import('../views/SecurityView.vue'), meta: { requiresAuth: true, title: 'Security' } },
       { path: '/sessions', name: 'sessions', component: () => import('../views/SessionsView.vue'), meta: { requiresAuth: true, title: 'Sessions' } },
       { path: '/password', name: 'password', component: () => import('../views/PasswordView.vue'), meta: { requiresAuth: true, title: 'Password' } },
       { path: '/users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { requiresAuth: true, title: 'Users' } },

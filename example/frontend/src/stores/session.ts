@@ -35,5 +35,18 @@ export const useSessionStore = defineStore('session', () => {
     requestEmailChange: auth.requestEmailChange,
     confirmEmailChange: auth.confirmEmailChange,
     deleteAccount: auth.deleteAccount,
+    // Multi-factor authentication: the login's second step, passkeys, the factors, step-up.
+    completeMfa: auth.completeMfa,
+    completeMfaWithPasskey: auth.completeMfaWithPasskey,
+    loginWithPasskey: auth.loginWithPasskey,
+    mfaStatus: auth.mfaStatus,
+    startTotpSetup: auth.startTotpSetup,
+    confirmTotp: auth.confirmTotp,
+    disableTotp: auth.disableTotp,
+    regenerateRecoveryCodes: auth.regenerateRecoveryCodes,
+    addPasskey: auth.addPasskey,
+    renamePasskey: auth.renamePasskey,
+    removePasskey: auth.removePasskey,
+    reauthenticate: auth.reauthenticate,
   }
 })

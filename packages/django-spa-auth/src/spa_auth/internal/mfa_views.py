@@ -129,7 +129,7 @@ class MfaOverviewView(AuthAPIView):
     @extend_schema(responses={200: FactorsSerializer, 401: ERROR})
     def get(self, request: Request) -> Response:
         """The user's factors: TOTP on or off, recovery codes left, passkeys."""
-        user = request.user
+        user: Any = request.user
         owned = Passkey.objects.filter(user=user).order_by("created_at")
         return Response(
             {

@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 
 from .. import signals
 from ..conf import AuthSettings
-from ..models import AuditEvent, Session, ThrottleCounter
+from ..models import AuditEvent, Challenge, Session, ThrottleCounter
 from . import keys, sessions_sql
 
 
@@ -182,6 +182,11 @@ def prune_throttle_counters(*, now: datetime, batch_size: int) -> int:
         expires_at__lte=now.timestamp(), locked_until__lte=now.timestamp()
     )
     return _delete_in_batches(stale, batch_size)
+
+
+def prune_challenges(*, now: datetime, batch_size: int) -> int:
+    """Delete second-step challenges (mfa_token, WebAuthn) that have expired."""
+    return _delete_in_batches(Challenge.objects.filter(expires_at__lte=now), batch_size)
 
 
 def prune_events(*, before: datetime, batch_size: int) -> int:

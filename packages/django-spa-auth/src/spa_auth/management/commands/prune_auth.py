@@ -13,7 +13,7 @@ from spa_auth.internal import account_keys, clock, store
 class Command(BaseCommand):
     help = (
         "Delete expired and revoked sessions, audit events past their retention, "
-        "throttle counters that have run out and expired account keys."
+        "throttle counters that have run out, and expired account keys and challenges."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,7 +27,8 @@ class Command(BaseCommand):
         )
         counters = store.prune_throttle_counters(now=now, batch_size=batch_size)
         keys = account_keys.prune(now=now)
+        challenges = store.prune_challenges(now=now, batch_size=batch_size)
         self.stdout.write(
-            f"Deleted {sessions} sessions, {events} audit events, {counters} throttle counters "
-            f"and {keys} account keys."
+            f"Deleted {sessions} sessions, {events} audit events, {counters} throttle counters, "
+            f"{keys} account keys and {challenges} challenges."
         )

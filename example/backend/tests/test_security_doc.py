@@ -14,6 +14,8 @@ ALIASES = {
     "properties": "test_properties.py",
     "accounts": "test_accounts.py",
     "live_accounts": "live/test_accounts_live.py",
+    "mfa": "test_mfa.py",
+    "passkeys": "test_passkeys.py",
 }
 
 

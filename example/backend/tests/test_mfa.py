@@ -496,3 +496,18 @@ def test_a_projects_own_view_can_ask_for_a_recent_authentication(
     fresh = post(client, "reauthenticate/", {"password": PASSWORD}, **bearer(token)).json()["token"]
     request = rf.post("/sensitive/", {}, content_type="application/json", **bearer(fresh))
     assert Sensitive.as_view()(request).status_code == 200
+
+
+def test_setting_up_again_keeps_the_working_secret(
+    client: Client, with_totp: Any, clock: Any
+) -> None:
+    again = post(client, "mfa/totp/setup/", **bearer(with_totp["token"]))
+    assert (again.status_code, again.json()["code"]) == (400, "totp_enabled")
+    pending = start_login(client)
+    code = code_at(with_totp["secret"], clock)
+    assert (
+        post(
+            client, "mfa/authenticate/", {"mfa_token": pending["mfa_token"], "code": code}
+        ).status_code
+        == 200
+    )

@@ -149,6 +149,9 @@ class TotpSetupView(_SensitiveView):
     @extend_schema(request=None, responses={200: TotpSetupSerializer, 401: ERROR})
     def post(self, request: Request) -> Response:
         """A new TOTP secret, its otpauth:// URI and a QR code (SVG); on after one code."""
+        if mfa.confirmed_totp(request.user) is not None:
+            # A new secret would turn the working one off until it is confirmed.
+            raise _refused("totp_enabled", "Turn off the authenticator app first.")
         return Response(mfa.begin_totp(request.user))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import http.client
 import os
 import re
 import shutil
@@ -130,8 +131,10 @@ def test_a_worker_killed_mid_refresh_loses_no_session(make_app):
             token = clients[index]
             try:
                 reply = refresh(server.url, token)
-            except OSError:
-                continue  # the connection died with the worker: retry the same token
+            except (OSError, http.client.HTTPException):
+                # The connection died with the worker (before or during the answer's
+                # body): retry the same token, as the app does.
+                continue
             if reply.status == 200:
                 clients[index] = reply.body["refresh"]
             elif reply.status != 502:

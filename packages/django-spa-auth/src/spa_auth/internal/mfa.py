@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,12 @@ from django.db.models import F
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from ..conf import AuthSettings, get_settings
-from ..errors import CodeInvalidError, MfaTokenInvalidError, ReauthenticationRequiredError
+from ..errors import (
+    CodeInvalidError,
+    MfaTokenInvalidError,
+    PasskeyInvalidError,
+    ReauthenticationRequiredError,
+)
 from ..models import AuditEvent, Challenge, Passkey, RecoveryCode, TotpDevice
 from . import clock, network, store, throttling
 
@@ -209,9 +215,10 @@ def _use_recovery_code(user: Any, code: str) -> bool:
     return bool(used)
 
 
-def check_code_throttled(request: Any, user: Any, code: Any) -> list[str]:
-    """``check_code`` behind the login throttles of the user and of the client's address:
-    a guess at a code spends the same budget as a guess at the password."""
+def check_throttled(request: Any, user: Any, check: Callable[[], list[str]]) -> list[str]:
+    """Run a second-factor ``check`` (a code, a passkey assertion) behind the login
+    throttles of the user and of the client's address: a guess at a factor spends the
+    same budget as a guess at the password. The amr the check proves."""
     conf = get_settings()
     ip = network.client_ip(request, conf) if request is not None else None
     reservation = throttling.reserve(
@@ -219,12 +226,19 @@ def check_code_throttled(request: Any, user: Any, code: Any) -> list[str]:
         (throttling.login_account_limit(conf), throttling.account_key(user.get_username())),
     )
     try:
-        amr = check_code(user, code)
-    except CodeInvalidError:
+        amr = check()
+    except (CodeInvalidError, PasskeyInvalidError):
         reservation.failed()
+        raise
+    except BaseException:
+        reservation.succeeded()  # not a guess (a fault): the place goes back
         raise
     reservation.succeeded()
     return amr
+
+
+def check_code_throttled(request: Any, user: Any, code: Any) -> list[str]:
+    return check_throttled(request, user, lambda: check_code(user, code))
 
 
 def check_code(user: Any, code: Any) -> list[str]:

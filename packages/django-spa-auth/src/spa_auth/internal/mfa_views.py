@@ -3,6 +3,7 @@ TOTP and recovery codes, and re-authentication for step-up. Passkeys: ``passkey_
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.decorators import method_decorator
@@ -13,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..conf import get_settings
-from ..errors import CodeInvalidError
+from ..errors import CodeInvalidError, PasskeyInvalidError
 from ..models import Passkey
 from ..parsers import StrictJSONParser
 from ..schema import ERROR, NO_CONTENT
@@ -86,6 +87,25 @@ def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
     return dict(form.validated_data)
 
 
+def second_step(request: Request, pending: Any, check: Callable[[], list[str]]) -> Response:
+    """Finish a login waiting for its second factor: run ``check`` behind the throttles; a
+    refusal spends one of the pending login's attempts, a success spends the login and
+    answers as a login does."""
+    try:
+        second = mfa.check_throttled(request, pending.user, check)
+    except (CodeInvalidError, PasskeyInvalidError):
+        mfa.count_failure(pending)
+        raise
+    mfa.spend(pending)
+    issued = services.open_session(
+        request._request,
+        pending.user,
+        client_of(request),
+        amr=mfa.combined(pending.amr.split(), second),
+    )
+    return login_response(request, issued)
+
+
 def passkey_payload(passkey: Passkey) -> dict[str, Any]:
     return {
         "id": str(passkey.pk),
@@ -108,19 +128,7 @@ class MfaAuthenticateView(PublicAuthView):
         refuse_foreign_origin(request)
         data = _validated(MfaCodeSerializer, request)
         pending = mfa.pending_login(data["mfa_token"])
-        try:
-            second = mfa.check_code_throttled(request, pending.user, data["code"])
-        except CodeInvalidError:
-            mfa.count_failure(pending)
-            raise
-        mfa.spend(pending)
-        issued = services.open_session(
-            request._request,
-            pending.user,
-            client_of(request),
-            amr=mfa.combined(pending.amr.split(), second),
-        )
-        return login_response(request, issued)
+        return second_step(request, pending, lambda: mfa.check_code(pending.user, data["code"]))
 
 
 class MfaOverviewView(AuthAPIView):

@@ -19,7 +19,7 @@ from ..parsers import StrictJSONParser
 from ..schema import ERROR, NO_CONTENT
 from ..serializers import LoginResponseSerializer
 from . import mfa, network, passkeys, services, throttling
-from .mfa_views import PasskeySerializer, _SensitiveView, passkey_payload
+from .mfa_views import PasskeySerializer, _SensitiveView, passkey_payload, second_step
 from .views import AuthAPIView, PublicAuthView, client_of, login_response, refuse_foreign_origin
 
 # Each options request writes a challenge row: from one address, this many times the
@@ -166,31 +166,11 @@ class SecondFactorView(PublicAuthView):
         refuse_foreign_origin(request)
         data = _validated(PasskeySecondFactorSerializer, request.data)
         pending = mfa.pending_login(data["mfa_token"])
-        user: Any = pending.user  # never None: pending_login checks it
-        conf = get_settings()
-        # Behind the login throttles, as a code is (mfa_views._check_code_throttled).
-        reservation = throttling.reserve(
-            (throttling.login_ip_limit(conf), throttling.ip_key(network.client_ip(request, conf))),
-            (throttling.login_account_limit(conf), throttling.account_key(user.get_username())),
+        return second_step(
+            request,
+            pending,
+            lambda: passkeys.verify_second_factor(pending.user, data["credential"]),
         )
-        try:
-            second = passkeys.verify_second_factor(user, data["credential"])
-        except (CodeInvalidError, PasskeyInvalidError):
-            reservation.failed()
-            mfa.count_failure(pending)
-            raise
-        except BaseException:
-            reservation.succeeded()
-            raise
-        reservation.succeeded()
-        mfa.spend(pending)
-        issued = services.open_session(
-            request._request,
-            user,
-            client_of(request),
-            amr=mfa.combined(pending.amr.split(), second),
-        )
-        return login_response(request, issued)
 
 
 class LoginOptionsView(PublicAuthView):

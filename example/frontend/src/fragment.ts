@@ -5,7 +5,9 @@
  * the page posts it.
  */
 
-import type { Router } from 'vue-router'
+import { onMounted, ref } from 'vue'
+import { useRouter, type Router } from 'vue-router'
+import { useAction } from './action'
 
 export function keyFromFragment(hash: string): string | null {
   const part = hash
@@ -29,4 +31,21 @@ export async function takeFragmentKey(router: Router): Promise<string | null> {
     await router.replace({ path, query, hash: '' })
   }
   return key
+}
+
+/**
+ * A page whose link's key is posted as soon as it opens (verify email, confirm an email
+ * change): `state` goes from `loading` to `no-key`, `done`, or `failed` with `error`.
+ * The page's own script posts it, so a mail scanner fetching the URL only gets the static app.
+ */
+export function usePostedKey(post: (key: string) => Promise<unknown>) {
+  const router = useRouter()
+  const state = ref<'loading' | 'no-key' | 'done' | 'failed'>('loading')
+  const { error, run } = useAction(post)
+  onMounted(async () => {
+    const key = await takeFragmentKey(router)
+    if (!key) state.value = 'no-key'
+    else state.value = (await run(key)) ? 'done' : 'failed'
+  })
+  return { state, error }
 }

@@ -50,12 +50,9 @@ def test_signup_verify_then_login(client: Client, mailoutbox: list[Any]) -> None
     [message] = mailoutbox
     assert message.to == ["newbie@example.com"]
     assert message.alternatives and message.alternatives[0][1] == "text/html"
-    # Before the address is proven: the wrong password is told as wrong, the right one
-    # is told the address is unverified, and no token is given.
-    assert login(client, "newbie", "wrong-password").json()["code"] == "invalid_credentials"
-    refused = login(client, "newbie")
-    assert (refused.status_code, refused.json()["code"]) == (403, "email_unverified")
-    assert "refresh_token" not in refused.cookies
+    # No account before the address is proven: the chosen password opens nothing.
+    assert not get_user_model().objects.filter(username="newbie").exists()
+    assert login(client, "newbie").json()["code"] == "invalid_credentials"
 
     key = key_of(message, "/verify-email")
     assert post(client, "email/verify/", {"key": key}).json()["code"] == "email_verified"
@@ -64,6 +61,27 @@ def test_signup_verify_then_login(client: Client, mailoutbox: list[Any]) -> None
     assert (again.status_code, again.json()["code"]) == (400, "key_invalid")
     kinds = set(AuditEvent.objects.values_list("kind", flat=True))
     assert {"registered", "verification_sent", "email_verified", "login"} <= kinds
+
+
+def test_signing_up_tells_nothing_about_an_address(client: Client, user: Any) -> None:
+    """The attacks of a prober who chooses the username and the password: after signing
+    up a known and an unknown address, neither a second sign-up with the same username
+    nor a login with that password tells the two apart."""
+    for n, address in enumerate([user.email, "nobody@example.com"]):
+        name = f"probe{n}"
+        assert register(client, name, address).status_code == 201
+        again = register(client, name, f"mine{n}@attacker.example")
+        assert again.status_code == 201, again.json()
+        assert login(client, name).json()["code"] == "invalid_credentials"
+
+
+def test_a_username_taken_while_the_mail_waits_is_said_to_the_mailbox_only(
+    client: Client, user_factory: Callable[..., Any], mailoutbox: list[Any]
+) -> None:
+    register(client)
+    user_factory(username="newbie")
+    response = post(client, "email/verify/", {"key": key_of(mailoutbox[0], "/verify-email")})
+    assert (response.status_code, response.json()["code"]) == (400, "username_taken")
 
 
 def test_signup_with_a_known_address_answers_alike_and_mails_its_owner(
@@ -138,9 +156,28 @@ def test_accounts_made_elsewhere_need_no_verification(client: Client, user: Any)
 def test_addresses_are_unique_whatever_their_case(client: Client, mailoutbox: list[Any]) -> None:
     register(client, "first", "Same@Example.COM")
     register(client, "second", "same@example.com")
+    register(client, "third", "\u212aate@example.com")  # a Kelvin sign for the K
+    first, second, third = (key_of(m, "/verify-email") for m in mailoutbox)
+    assert post(client, "email/verify/", {"key": first}).status_code == 200
+    late = post(client, "email/verify/", {"key": second})
+    assert (late.status_code, late.json()["code"]) == (400, "email_in_use")
     assert get_user_model().objects.filter(email__iexact="same@example.com").count() == 1
     assert get_user_model().objects.get(username="first").email == "Same@example.com"
     assert AccountEmail.objects.get().address == "same@example.com"
+    register(client, "fourth", "kate@example.com")
+    assert post(client, "email/verify/", {"key": third}).status_code == 200
+    fourth = key_of(mailoutbox[-1], "/verify-email")
+    assert post(client, "email/verify/", {"key": fourth}).json()["code"] == "email_in_use"
+    register(client, "fifth", "KATE@example.com")
+    assert "already has an account" in mailoutbox[-1].body
+
+
+def test_a_second_sign_up_of_a_proven_address_mails_its_owner(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    register(client, "first", "one@example.com")
+    post(client, "email/verify/", {"key": key_of(mailoutbox[0], "/verify-email")})
+    register(client, "second", "ONE@example.com")
     assert "already has an account" in mailoutbox[-1].body
 
 
@@ -159,13 +196,30 @@ def test_resend_answers_alike_for_every_address(client: Client, mailoutbox: list
     )
 
 
-def test_a_verification_key_dies_with_the_address(client: Client, mailoutbox: list[Any]) -> None:
+def test_a_verification_key_dies_with_the_address(
+    client: Client, settings: Any, mailoutbox: list[Any]
+) -> None:
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "EMAIL_VERIFICATION": "optional"}
     register(client)
     key = key_of(mailoutbox[0], "/verify-email")
     newbie = get_user_model().objects.get(username="newbie")
     newbie.email = "elsewhere@example.com"
     newbie.save()
     assert post(client, "email/verify/", {"key": key}).json()["code"] == "key_invalid"
+
+
+def test_resend_sends_a_pending_sign_up_its_link_again(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    register(client)
+    post(client, "email/verify/resend/", {"email": "Newbie@example.com"})
+    first, second = (key_of(m, "/verify-email") for m in mailoutbox)
+    assert post(client, "email/verify/", {"key": second}).status_code == 200
+    assert post(client, "email/verify/", {"key": first}).json()["code"] in (
+        "email_in_use",
+        "key_invalid",
+    )
+    assert login(client, "newbie").status_code == 200
 
 
 # Password reset
@@ -265,8 +319,16 @@ def test_a_weak_new_password_keeps_the_key(
     )
 
 
-def test_reset_verifies_the_address(client: Client, mailoutbox: list[Any]) -> None:
+def test_reset_verifies_the_address(client: Client, settings: Any, mailoutbox: list[Any]) -> None:
+    """An account made under optional verification, the policy later made mandatory:
+    the right password is told the address is unverified; a reset proves it."""
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "EMAIL_VERIFICATION": "optional"}
     register(client)
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "EMAIL_VERIFICATION": "mandatory"}
+    assert login(client, "newbie", "wrong-password").json()["code"] == "invalid_credentials"
+    refused = login(client, "newbie")
+    assert (refused.status_code, refused.json()["code"]) == (403, "email_unverified")
+    assert "refresh_token" not in refused.cookies
     request_reset(client, "newbie@example.com")
     key = key_of(mailoutbox[-1], "/reset-password")
     post(client, "password/reset/confirm/", {"key": key, "new_password": NEW_PASSWORD})

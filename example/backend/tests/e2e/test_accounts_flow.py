@@ -59,6 +59,8 @@ def test_sign_up_verify_change_email_reset_and_delete(
 ) -> None:
     page.goto("/login")
     page.get_by_role("link", name="Sign up").click()
+    # The page is loaded lazily: fill its form, not the login page's.
+    expect(page.get_by_role("heading", name="Sign up")).to_be_visible()
     page.get_by_label("Username").fill("carol")
     page.get_by_label("Email").fill("carol@example.com")
     page.get_by_label("Password").fill("123")
@@ -69,10 +71,10 @@ def test_sign_up_verify_change_email_reset_and_delete(
     expect(page.get_by_role("status")).to_contain_text("Check your inbox")
     page.screenshot(path=str(artifacts / "signup.png"), full_page=True)
 
-    # Not verified yet: the right password is told so, and no session starts.
+    # No account until the address is proven: the chosen password opens nothing.
     page.goto("/login")
     log_in(page, "carol")
-    expect(page.get_by_role("alert")).to_contain_text("not verified")
+    expect(page.get_by_role("alert")).to_contain_text("do not match")
 
     open_link(page, smtp, server, to="carol@example.com", subject="Confirm your email")
     expect(page.get_by_role("status")).to_contain_text("verified")
@@ -124,6 +126,7 @@ def test_a_link_opened_twice_is_refused_the_second_time(
     page: Page, smtp: SmtpSink, server: AppServer
 ) -> None:
     page.goto("/signup")
+    expect(page.get_by_role("heading", name="Sign up")).to_be_visible()
     page.get_by_label("Username").fill("dave")
     page.get_by_label("Email").fill("dave@example.com")
     page.get_by_label("Password").fill(PASSWORD)

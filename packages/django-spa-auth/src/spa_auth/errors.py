@@ -76,6 +76,12 @@ class EmailInUseError(AuthError):
     code = "email_in_use"
 
 
+class UsernameTakenError(AuthError):
+    """A sign-up's username was taken while its address was being confirmed."""
+
+    code = "username_taken"
+
+
 class SignupDisabledError(AuthError):
     code = "signup_disabled"
 
@@ -172,6 +178,9 @@ _TABLE: dict[type[AuthError], Public] = {
     ),
     KeyInvalidError: Public(400, "key_invalid", "This link is not valid, or was already used."),
     EmailInUseError: Public(400, "email_in_use", "This address belongs to another account."),
+    UsernameTakenError: Public(
+        400, "username_taken", "That username was taken in the meantime. Sign up again."
+    ),
     SignupDisabledError: Public(403, "signup_disabled", "Sign-up is closed."),
     MailNotConfiguredError: Public(
         503, "mail_not_configured", "This server cannot send mail (FRONTEND_URL is not set)."

@@ -139,20 +139,29 @@ class AccountEmail(models.Model):
 
 
 class AccountKey(models.Model):
-    """A single-use key mailed to a user. Only a digest of the key is stored, with a digest
-    of the state it was issued for (``account_keys.state_of``): a new password or address
-    makes every key issued before it stale."""
+    """A single-use key mailed to a user, or to the address of a sign-up. Only a digest of
+    the key is stored, with a digest of the state it was issued for
+    (``account_keys.state_of``): a new password or address makes every key issued before
+    it stale."""
 
     class Purpose(models.TextChoices):
+        # A sign-up waiting for its address to be proven: no account exists until then.
+        SIGN_UP = "sign_up"
         VERIFY_EMAIL = "verify_email"
         RESET_PASSWORD = "reset_password"
         CHANGE_EMAIL = "change_email"
 
     digest = models.CharField(max_length=64, primary_key=True)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # None for a sign-up: the account is made when the key is spent.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+"
+    )
     state = models.CharField(max_length=64)
+    # The address a sign-up or an email change is for.
     new_email = models.CharField(max_length=254, blank=True)
+    # A sign-up's username and password hash (never the password itself).
+    signup = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
     used_at = models.DateTimeField(null=True, blank=True)

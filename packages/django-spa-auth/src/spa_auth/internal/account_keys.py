@@ -10,6 +10,7 @@ forget. Spending is one conditional UPDATE: of two simultaneous confirmations, o
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,8 +30,9 @@ _KEY_LENGTH = 43
 
 def fold(address: str) -> str:
     """An address as uniqueness sees it: ``Alice@Example.com`` and ``alice@example.com``
-    are one address."""
-    return address.strip().casefold()
+    are one address, and so is one spelled with compatibility characters (the Kelvin
+    sign for a K), which NFKC maps to their plain form."""
+    return unicodedata.normalize("NFKC", address.strip()).casefold()
 
 
 def email_of(user: Any) -> str:
@@ -40,7 +42,14 @@ def email_of(user: Any) -> str:
 
 def state_of(user: Any) -> str:
     """What a key stays valid for: this user, this password, this address."""
-    message = f"{user.pk}|{user.password}|{fold(email_of(user))}"
+    return _state(f"{user.pk}|{user.password}|{fold(email_of(user))}")
+
+
+def _signup_state(address: str) -> str:
+    return _state(f"sign-up|{fold(address)}")
+
+
+def _state(message: str) -> str:
     return salted_hmac(
         _STATE_SALT, message, secret=settings.SECRET_KEY, algorithm="sha256"
     ).hexdigest()
@@ -68,24 +77,56 @@ def issue(purpose: str, user: Any, *, lifetime: timedelta, new_email: str = "") 
     return key
 
 
+def issue_signup(address: str, *, username: str, password_hash: str, lifetime: timedelta) -> str:
+    """A key for a sign-up: the account is made only when it is spent, by the owner of
+    the address, so a sign-up never tells whether an address or a username is taken."""
+    key = secrets.token_urlsafe(32)
+    now = clock.now()
+    AccountKey.objects.create(
+        digest=_digest(key),
+        purpose=Purpose.SIGN_UP,
+        user=None,
+        state=_signup_state(address),
+        new_email=address,
+        signup={"username": username, "password": password_hash},
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    return key
+
+
 def forget(key: str) -> None:
     """Delete a key whose mail could not be sent."""
     AccountKey.objects.filter(digest=_digest(key)).delete()
 
 
-def find(purpose: str, key: Any) -> AccountKey:
-    """The live key row, with its user; ``KeyInvalidError`` for an unknown, spent, expired
-    or stale key, or a value of the wrong type or shape."""
+def find(purposes: str | tuple[str, ...], key: Any) -> AccountKey:
+    """The live key row of one of ``purposes``, with its user; ``KeyInvalidError`` for an
+    unknown, spent, expired or stale key, or a value of the wrong type or shape."""
     if not isinstance(key, str) or len(key) != _KEY_LENGTH:
         raise KeyInvalidError("malformed key")
+    wanted = (purposes,) if isinstance(purposes, str) else purposes
     row = (
         AccountKey.objects.select_related("user")
-        .filter(digest=_digest(key), purpose=purpose, used_at=None, expires_at__gt=clock.now())
+        .filter(digest=_digest(key), purpose__in=wanted, used_at=None, expires_at__gt=clock.now())
         .first()
     )
-    if row is None or not constant_time_compare(row.state, state_of(row.user)):
-        raise KeyInvalidError(f"no live {purpose} key")
+    if row is None:
+        raise KeyInvalidError(f"no live {'/'.join(wanted)} key")
+    current = state_of(row.user) if row.user is not None else _signup_state(row.new_email)
+    if not constant_time_compare(row.state, current):
+        raise KeyInvalidError(f"stale {row.purpose} key")
     return row
+
+
+def pending_signup(address: str) -> AccountKey | None:
+    """The newest live sign-up waiting for ``address`` (for a resend)."""
+    return (
+        AccountKey.objects.filter(purpose=Purpose.SIGN_UP, used_at=None, expires_at__gt=clock.now())
+        .filter(state=_signup_state(address))
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def spend(row: AccountKey, *, now: datetime) -> None:

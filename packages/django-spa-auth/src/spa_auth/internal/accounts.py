@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils.timesince import timesince
 
 from ..conf import AuthSettings, get_settings
-from ..errors import EmailInUseError, KeyInvalidError
+from ..errors import EmailInUseError, KeyInvalidError, UsernameTakenError
 from ..models import AccountEmail, AccountKey, AuditEvent
 from . import account_keys, clock, mail, store, tasks
 from .account_keys import Purpose, email_of, fold
@@ -39,7 +39,7 @@ def email_field() -> str:
 
 
 def _with_address(address: str) -> Q:
-    return Q(**{f"{email_field()}__iexact": address})
+    return Q(**{f"{email_field()}__iexact": fold(address)})
 
 
 def email_taken(address: str, *, other_than: Any = None) -> bool:
@@ -87,13 +87,32 @@ def _signup(payload: dict[str, Any]) -> None:
     if email_taken(address):
         _send_account_exists(address, conf)
         return
+    if conf.email_verification == "mandatory":
+        # No account until the address is proven: a pending sign-up holds no username and
+        # no address, so no later sign-up or login can tell that this one happened.
+        _send_signup_key(address, payload["username"], payload["password"], conf)
+        return
+    # "optional" and "none" make the account at once (and so cannot hide that they did).
+    _create_account(address, payload["username"], payload["password"], conf)
+
+
+def _send_signup_key(address: str, username: str, password_hash: str, conf: AuthSettings) -> None:
+    lifetime = conf.verification_key_lifetime
+    key = account_keys.issue_signup(
+        address, username=username, password_hash=password_hash, lifetime=lifetime
+    )
+    _send_with_key("verify_email", address, key, conf.verify_email_path, username, conf, lifetime)
+    store.record_event(Kind.VERIFICATION_SENT, now=clock.now(), username=username)
+
+
+def _create_account(address: str, username: str, password_hash: str, conf: AuthSettings) -> None:
     user_model = get_user_model()
     now = clock.now()
-    fields = {user_model.USERNAME_FIELD: payload["username"], email_field(): address}
+    fields = {user_model.USERNAME_FIELD: username, email_field(): address}
     try:
         with transaction.atomic():
             user = user_model(**fields)
-            user.password = payload["password"]  # hashed in the request
+            user.password = password_hash
             user.save()
             verified = now if conf.email_verification == "none" else None
             AccountEmail.objects.create(user=user, address=fold(address), verified_at=verified)
@@ -127,13 +146,20 @@ def _verification_mail(payload: dict[str, Any]) -> None:
 
 @tasks.handles("verification")
 def _verification(payload: dict[str, Any]) -> None:
+    conf = get_settings()
+    address = payload["email"]
+    pending = account_keys.pending_signup(address)
+    if pending is not None:
+        signup = pending.signup
+        _send_signup_key(pending.new_email, signup["username"], signup["password"], conf)
+        return
     row = (
         AccountEmail.objects.select_related("user")
-        .filter(address=fold(payload["email"]), verified_at=None)
+        .filter(address=fold(address), verified_at=None)
         .first()
     )
     if row is not None:
-        _send_verification(row.user, get_settings())
+        _send_verification(row.user, conf)
 
 
 def _send_verification(user: Any, conf: AuthSettings) -> None:
@@ -145,7 +171,13 @@ def _send_verification(user: Any, conf: AuthSettings) -> None:
     lifetime = conf.verification_key_lifetime
     key = account_keys.issue(Purpose.VERIFY_EMAIL, user, lifetime=lifetime)
     _send_with_key(
-        "verify_email", email_of(user), key, conf.verify_email_path, user, conf, lifetime
+        "verify_email",
+        email_of(user),
+        key,
+        conf.verify_email_path,
+        user.get_username(),
+        conf,
+        lifetime,
     )
     store.record_event(Kind.VERIFICATION_SENT, now=clock.now(), user=user)
 
@@ -164,7 +196,13 @@ def _reset(payload: dict[str, Any]) -> None:
         lifetime = conf.reset_key_lifetime
         key = account_keys.issue(Purpose.RESET_PASSWORD, user, lifetime=lifetime)
         _send_with_key(
-            "password_reset", email_of(user), key, conf.reset_password_path, user, conf, lifetime
+            "password_reset",
+            email_of(user),
+            key,
+            conf.reset_password_path,
+            user.get_username(),
+            conf,
+            lifetime,
         )
         store.record_event(Kind.RESET_REQUESTED, now=clock.now(), user=user)
 
@@ -182,7 +220,13 @@ def _email_change(payload: dict[str, Any]) -> None:
     lifetime = conf.email_change_key_lifetime
     key = account_keys.issue(Purpose.CHANGE_EMAIL, user, lifetime=lifetime, new_email=new_email)
     _send_with_key(
-        "email_change_confirm", new_email, key, conf.confirm_email_path, user, conf, lifetime
+        "email_change_confirm",
+        new_email,
+        key,
+        conf.confirm_email_path,
+        user.get_username(),
+        conf,
+        lifetime,
     )
     if email_of(user):
         mail.send("email_change_notice", email_of(user), {"user": user}, conf)
@@ -190,12 +234,12 @@ def _email_change(payload: dict[str, Any]) -> None:
 
 
 def _send_with_key(
-    name: str, to: str, key: str, path: str, user: Any, conf: AuthSettings, lifetime: timedelta
+    name: str, to: str, key: str, path: str, username: str, conf: AuthSettings, lifetime: timedelta
 ) -> None:
     try:
         now = clock.now()
         context = {
-            "user": user,
+            "username": username,
             "url": mail.link(conf, path, key),
             "expires_in": timesince(now - lifetime, now),
         }
@@ -209,13 +253,44 @@ def _send_with_key(
 
 
 def verify_email(key: Any) -> Any:
-    row = account_keys.find(Purpose.VERIFY_EMAIL, key)
+    """Spend a verification key: a pending sign-up becomes its account, or an account's
+    address counts as proven."""
+    row = account_keys.find((Purpose.SIGN_UP, Purpose.VERIFY_EMAIL), key)
+    if row.purpose == Purpose.SIGN_UP:
+        return _complete_signup(row)
     now = clock.now()
     with transaction.atomic():
         account_keys.spend(row, now=now)
         AccountEmail.objects.filter(user=row.user, verified_at=None).update(verified_at=now)
         store.record_event(Kind.EMAIL_VERIFIED, now=now, user=row.user)
     return row.user
+
+
+def _complete_signup(row: AccountKey) -> Any:
+    """Make the account of a sign-up whose address was just proven. The username or the
+    address may have been taken since: only the owner of the address hears it."""
+    user_model = get_user_model()
+    address, username = row.new_email, row.signup["username"]
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            account_keys.spend(row, now=now)
+            if email_taken(address):
+                raise EmailInUseError("the address got an account meanwhile")
+            if user_model._default_manager.filter(
+                **{f"{user_model.USERNAME_FIELD}__iexact": username}
+            ).exists():
+                raise UsernameTakenError(f"{username!r} was taken meanwhile")
+            user = user_model(**{user_model.USERNAME_FIELD: username, email_field(): address})
+            user.password = row.signup["password"]
+            user.save()
+            AccountEmail.objects.create(user=user, address=fold(address), verified_at=now)
+            AccountKey.objects.filter(pk=row.pk).update(signup={})  # the hash lives on the user
+            store.record_event(Kind.REGISTERED, now=now, user=user, username=username)
+            store.record_event(Kind.EMAIL_VERIFIED, now=now, user=user)
+    except IntegrityError:  # taken at this very moment
+        raise EmailInUseError("the address or username was taken at this moment") from None
+    return user
 
 
 def reset_key(key: Any) -> AccountKey:

@@ -571,3 +571,25 @@ def test_a_deactivated_account_cannot_be_reset(
     response = post(client, "password/reset/confirm/", {"key": key, "new_password": NEW_PASSWORD})
     assert response.json()["code"] == "key_invalid"
     assert not get_user_model().objects.get(pk=user.pk).check_password(NEW_PASSWORD)
+
+
+def test_a_pre_registered_account_loses_its_factors_at_its_owners_reset(
+    client: Client, settings: Any, mailoutbox: list[Any], clock: Any
+) -> None:
+    """Under optional verification an attacker signs up with the victim's address and sets
+    up a second factor; the victim's reset, the first proof of the address, removes it."""
+    import pyotp
+    from spa_auth.internal import mfa
+
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "EMAIL_VERIFICATION": "optional"}
+    register(client, "squatter", "victim@example.com")
+    squatter = get_user_model().objects.get(username="squatter")
+    secret = mfa.begin_totp(squatter)["secret"]
+    mfa.confirm_totp(squatter, pyotp.TOTP(secret).at(clock().timestamp()))
+    assert mfa.has_mfa(squatter)
+    request_reset(client, "victim@example.com")
+    key = key_of(mailoutbox[-1], "/reset-password")
+    post(client, "password/reset/confirm/", {"key": key, "new_password": NEW_PASSWORD})
+    assert not mfa.has_mfa(squatter)
+    assert login(client, "squatter", NEW_PASSWORD).status_code == 200
+    assert AuditEvent.objects.filter(kind="mfa_reset", user=squatter).exists()

@@ -22,7 +22,7 @@ from django.utils.timesince import timesince
 from ..conf import AuthSettings, get_settings
 from ..errors import EmailInUseError, KeyInvalidError, UsernameTakenError
 from ..models import AccountEmail, AccountKey, AuditEvent
-from . import account_keys, clock, mail, store, tasks
+from . import account_keys, clock, mail, mfa, store, tasks
 from .account_keys import Purpose, email_of, fold
 
 logger = logging.getLogger("spa_auth")
@@ -312,7 +312,11 @@ def reset_password(row: AccountKey, new_password: str, *, ip: str | None, user_a
         account_keys.spend(row, now=now)
         user.save(update_fields=["password"])
         revoked = store.revoke_user_sessions(user.pk, reason="password_reset", now=now)
-        AccountEmail.objects.filter(user=user, verified_at=None).update(verified_at=now)
+        if AccountEmail.objects.filter(user=user, verified_at=None).update(verified_at=now):
+            # The address is proven for the first time: whoever set up the account before
+            # (a sign-up with someone else's address, under optional verification) may
+            # have added second factors; none of them survives its owner's reset.
+            mfa.reset(user, by="first proof of the address")
         store.record_event(
             Kind.RESET_DONE,
             now=now,

@@ -42,9 +42,19 @@ def enable_totp(client: Client, token: str, clock: Any) -> tuple[str, list[str]]
     return setup["secret"], confirmed.json()["recovery_codes"]
 
 
+def reauthenticated(client: Client, clock: Any, username: str = "alice") -> str:
+    """A token that may change the second factors: a login, then, a second later, the
+    password again (``reauthenticate/``); the login alone does not count."""
+    token = login(client, username).json()["token"]
+    clock.advance(seconds=1)
+    response = post(client, "reauthenticate/", {"password": PASSWORD}, **bearer(token))
+    assert response.status_code == 200, response.content
+    return str(response.json()["token"])
+
+
 @pytest.fixture
 def with_totp(client: Client, user: Any, clock: Any) -> dict[str, Any]:
-    token = login(client).json()["token"]
+    token = reauthenticated(client, clock)
     secret, codes = enable_totp(client, token, clock)
     clock.advance(seconds=30)  # the confirming code's step is spent
     return {"secret": secret, "codes": codes, "token": token}
@@ -155,6 +165,60 @@ def test_the_mfa_token_expires_and_allows_few_attempts(
     assert right.json()["code"] in ("mfa_token_invalid", "throttled")
 
 
+@pytest.fixture
+def roomy(settings: Any) -> None:
+    """Login budgets out of the way: only the mfa_token's own attempts count."""
+    settings.SPA_AUTH = {
+        **settings.SPA_AUTH,
+        "LOGIN_FAILURES_PER_ACCOUNT": 1000,
+        "LOGIN_FAILURES_PER_IP": 1000,
+    }
+
+
+def test_parallel_guesses_cannot_outnumber_the_attempts_of_an_mfa_token(
+    client: Client, with_totp: Any, roomy: None, rf: Any
+) -> None:
+    """Six requests that all read the pending login while it had five attempts left (as
+    parallel requests do): five codes are checked, the sixth request is refused first."""
+    from rest_framework.request import Request
+    from spa_auth.errors import CodeInvalidError, MfaTokenInvalidError
+    from spa_auth.internal import mfa, mfa_views
+
+    pending = mfa.pending_login(start_login(client)["mfa_token"])
+    checked: list[int] = []
+
+    def wrong_code() -> list[str]:
+        checked.append(1)
+        raise CodeInvalidError("wrong")
+
+    for _ in range(5):
+        with pytest.raises(CodeInvalidError):
+            mfa_views.second_step(Request(rf.post("/")), pending, wrong_code)
+    with pytest.raises(MfaTokenInvalidError):
+        mfa_views.second_step(Request(rf.post("/")), pending, wrong_code)
+    assert len(checked) == 5
+    assert Challenge.objects.get(pk=pending.pk).attempts == 5
+    assert AuditEvent.objects.filter(kind="mfa_failed").count() == 5
+
+
+def test_the_right_code_after_the_last_attempt_was_taken_is_refused(
+    client: Client, with_totp: Any, clock: Any, rf: Any
+) -> None:
+    """The race with the right code: read with attempts left, taken meanwhile by others."""
+    from rest_framework.request import Request
+    from spa_auth.errors import MfaTokenInvalidError
+    from spa_auth.internal import mfa, mfa_views
+
+    pending = mfa.pending_login(start_login(client)["mfa_token"])
+    Challenge.objects.filter(pk=pending.pk).update(attempts=5)
+    code = code_at(with_totp["secret"], clock)
+    with pytest.raises(MfaTokenInvalidError):
+        mfa_views.second_step(
+            Request(rf.post("/")), pending, lambda: mfa.check_code(pending.user, code)
+        )
+    assert not AuditEvent.objects.filter(kind="mfa_login").exists()
+
+
 def test_wrong_codes_spend_the_login_budget(client: Client, with_totp: Any, clock: Any) -> None:
     """Guesses at the second factor count against the account like wrong passwords: after
     five, even the right password is held back."""
@@ -201,7 +265,7 @@ def test_regenerated_codes_replace_the_old_ones(client: Client, with_totp: Any) 
 
 
 def test_totp_is_on_only_after_a_correct_code(client: Client, user: Any, clock: Any) -> None:
-    token = login(client).json()["token"]
+    token = reauthenticated(client, clock)
     setup = post(client, "mfa/totp/setup/", **bearer(token)).json()
     wrong = post(client, "mfa/totp/confirm/", {"code": "000000"}, **bearer(token))
     assert (wrong.status_code, wrong.json()["code"]) == (400, "code_invalid")
@@ -330,6 +394,94 @@ def test_a_token_without_a_usable_auth_time_must_step_up(user: Any, auth_time: A
         mfa.require_recent(user, {"auth_time": auth_time} if auth_time is not None else {})
 
 
+def expect_step_up(response: Any) -> None:
+    assert (response.status_code, response.json()["code"]) == (401, "reauthentication_required")
+    assert response["WWW-Authenticate"].startswith(
+        'Bearer realm="api", error="insufficient_user_authentication"'
+    )
+
+
+def test_a_fresh_login_alone_cannot_change_a_second_factor(
+    client: Client, user: Any, clock: Any
+) -> None:
+    """A copy of the access token of a login a minute old (no password) sets up nothing:
+    each change of a factor wants a re-authentication made after the login."""
+    token = login(client).json()["token"]
+    clock.advance(minutes=1)
+    expect_step_up(post(client, "mfa/totp/setup/", **bearer(token)))
+    expect_step_up(post(client, "mfa/totp/confirm/", {"code": "123456"}, **bearer(token)))
+    expect_step_up(post(client, "mfa/recovery_codes/", **bearer(token)))
+    expect_step_up(client.delete(f"{AUTH}/mfa/totp/", **bearer(token)))
+    assert not TotpDevice.objects.exists()
+    fresh = post(client, "reauthenticate/", {"password": PASSWORD}, **bearer(token))
+    assert post(client, "mfa/totp/setup/", **bearer(fresh.json()["token"])).status_code == 200
+
+
+def test_a_login_that_passed_the_second_factor_does_not_count_either(
+    client: Client, with_totp: Any, clock: Any
+) -> None:
+    pending = start_login(client)
+    done = post(
+        client,
+        "mfa/authenticate/",
+        {"mfa_token": pending["mfa_token"], "code": code_at(with_totp["secret"], clock)},
+    )
+    token = done.json()["token"]
+    expect_step_up(client.delete(f"{AUTH}/mfa/totp/", **bearer(token)))
+    expect_step_up(post(client, "mfa/recovery_codes/", **bearer(token)))
+    clock.advance(seconds=30)
+    code = code_at(with_totp["secret"], clock)
+    fresh = post(client, "reauthenticate/", {"code": code}, **bearer(token)).json()["token"]
+    assert client.delete(f"{AUTH}/mfa/totp/", **bearer(fresh)).status_code == 204
+
+
+def test_a_copy_of_the_login_token_stays_refused_after_the_owner_reauthenticates(
+    client: Client, user: Any, clock: Any
+) -> None:
+    copied = login(client).json()["token"]
+    clock.advance(seconds=5)
+    owners = post(client, "reauthenticate/", {"password": PASSWORD}, **bearer(copied))
+    assert owners.status_code == 200
+    expect_step_up(post(client, "mfa/totp/setup/", **bearer(copied)))
+    assert post(client, "mfa/totp/setup/", **bearer(owners.json()["token"])).status_code == 200
+
+
+def test_a_reauthentication_in_the_logins_own_second_counts(
+    client: Client, user: Any, clock: Any
+) -> None:
+    """``auth_time`` is in whole seconds; the session's own times are finer, so a quick
+    re-authentication (a script, a browser test) is not mistaken for the login."""
+    clock.current = clock.current.replace(microsecond=100_000)
+    token = login(client).json()["token"]
+    clock.advance(milliseconds=500)
+    fresh = post(client, "reauthenticate/", {"password": PASSWORD}, **bearer(token)).json()
+    assert claims_of(fresh["token"])["auth_time"] == claims_of(token)["auth_time"]
+    assert post(client, "mfa/totp/setup/", **bearer(fresh["token"])).status_code == 200
+
+
+def test_a_reauthentication_carries_over_to_refreshed_tokens_for_ten_minutes(
+    client: Client, user: Any, clock: Any
+) -> None:
+    from .conftest import refresh_with_cookie
+
+    reauthenticated(client, clock)
+    clock.advance(minutes=2)
+    refreshed = refresh_with_cookie(client).json()["token"]
+    assert post(client, "mfa/totp/setup/", **bearer(refreshed)).status_code == 200
+    clock.advance(minutes=9)
+    later = refresh_with_cookie(client).json()["token"]
+    expect_step_up(post(client, "mfa/totp/setup/", **bearer(later)))
+
+
+def test_a_reauthentication_in_another_session_does_not_count(
+    client: Client, user: Any, clock: Any
+) -> None:
+    reauthenticated(Client(), clock)
+    token = login(client).json()["token"]
+    clock.advance(seconds=5)
+    expect_step_up(post(client, "mfa/totp/setup/", **bearer(token)))
+
+
 # Side doors.
 
 
@@ -339,7 +491,7 @@ def test_a_reset_password_still_needs_the_second_factor(
     import re
 
     post(client, "password/reset/", {"email": user.email})
-    key = re.search(r"#key=([A-Za-z0-9_-]+)", mailoutbox[0].body).group(1)  # type: ignore[union-attr]
+    key = re.search(r"#key=([A-Za-z0-9_-]+)", mailoutbox[-1].body).group(1)  # type: ignore[union-attr]
     assert (
         post(
             client,
@@ -364,6 +516,76 @@ def test_challenges_are_stored_as_digests(client: Client, with_totp: Any) -> Non
     token = start_login(client)["mfa_token"]
     assert not Challenge.objects.filter(digest=token).exists()
     assert Challenge.objects.count() == 1
+
+
+# Mail to the owner of every factor added or removed.
+
+
+def html_of(message: Any) -> str:
+    (html, mimetype), *_ = message.alternatives
+    assert mimetype == "text/html"
+    return str(html)
+
+
+def test_turning_totp_on_and_off_mails_the_owner(
+    client: Client, user: Any, with_totp: Any, mailoutbox: list[Any]
+) -> None:
+    (on,) = mailoutbox  # one mail: the first recovery codes come with the factor
+    assert on.to == [user.email]
+    assert on.subject == "A second factor of your spa-auth account changed"
+    assert "An authenticator app was turned on as a second factor." in on.body
+    assert "Hello alice," in on.body and "An authenticator app was turned on" in html_of(on)
+    assert client.delete(f"{AUTH}/mfa/totp/", **bearer(with_totp["token"])).status_code == 204
+    assert len(mailoutbox) == 2
+    assert "The authenticator app was turned off" in mailoutbox[1].body
+
+
+def test_regenerating_recovery_codes_mails_the_owner(
+    client: Client, with_totp: Any, mailoutbox: list[Any]
+) -> None:
+    assert post(client, "mfa/recovery_codes/", **bearer(with_totp["token"])).status_code == 200
+    assert len(mailoutbox) == 2
+    assert "New recovery codes were made" in mailoutbox[1].body
+
+
+def test_a_change_that_does_not_happen_mails_nobody(
+    client: Client, user: Any, clock: Any, mailoutbox: list[Any]
+) -> None:
+    token = reauthenticated(client, clock)
+    post(client, "mfa/totp/setup/", **bearer(token))
+    assert post(client, "mfa/totp/confirm/", {"code": "000000"}, **bearer(token)).status_code == 400
+    # Dropping a setup never confirmed: the app was never on.
+    assert client.delete(f"{AUTH}/mfa/totp/", **bearer(token)).status_code == 204
+    assert client.delete(f"{AUTH}/mfa/totp/", **bearer(token)).status_code == 404
+    assert mailoutbox == []
+
+
+def test_an_account_without_an_address_gets_no_mail_and_no_task_stays(
+    client: Client, user_factory: Any, clock: Any, mailoutbox: list[Any]
+) -> None:
+    from spa_auth.models import AccountTask
+
+    user_factory(username="noaddress", email="")
+    enable_totp(client, reauthenticated(client, clock, "noaddress"), clock)
+    assert mailoutbox == [] and not AccountTask.objects.exists()
+
+
+def test_a_mail_that_fails_is_sent_again_later(
+    client: Client, user: Any, clock: Any, mailoutbox: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from spa_auth.internal import mail, tasks
+    from spa_auth.models import AccountTask
+
+    def down(*args: Any, **kwargs: Any) -> None:
+        raise OSError("mail server down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(mail, "send", down)
+        enable_totp(client, reauthenticated(client, clock), clock)
+    assert mailoutbox == [] and AccountTask.objects.get(kind="mfa_changed").attempts == 1
+    clock.advance(minutes=2)
+    assert tasks.run_due() == 1
+    assert "turned on" in mailoutbox[0].body and not AccountTask.objects.exists()
 
 
 # The admin, the policy, and resetting.
@@ -414,7 +636,7 @@ def test_staff_need_a_factor_under_the_policy(
     assert "Staff accounts need a second factor" in refused.content.decode()
     token = login(client).json()["token"]
     assert client.get("/api/v1/users/", **bearer(token)).status_code == 403
-    secret, _ = enable_totp(client, token, clock)
+    secret, _ = enable_totp(client, reauthenticated(client, clock), clock)
     clock.advance(seconds=30)
     pending = start_login(client)
     done = post(
@@ -423,6 +645,50 @@ def test_staff_need_a_factor_under_the_policy(
         {"mfa_token": pending["mfa_token"], "code": code_at(secret, clock)},
     )
     assert client.get("/api/v1/users/", **bearer(done.json()["token"])).status_code == 200
+
+
+@pytest.fixture
+def staff_policy(settings: Any) -> None:
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "MFA_POLICY": "required_for_staff"}
+
+
+@pytest.mark.parametrize("door", ["force_login", "password"])
+def test_a_staff_session_from_another_door_needs_a_factor_under_the_policy(
+    staff: Any, staff_policy: None, door: str
+) -> None:
+    """A Django session that did not come through the admin's form (a project's own
+    LoginView, force_login): without a factor, neither the admin nor IsStaff lets it in."""
+    browser = Client()
+    if door == "force_login":
+        browser.force_login(staff)
+    else:
+        assert browser.login(username="alice", password=PASSWORD)
+    admin = browser.get("/admin/")
+    assert (admin.status_code, admin["Location"]) == (302, "/admin/login/?next=/admin/")
+    assert browser.get("/admin/auth/user/").status_code == 302
+    assert browser.get("/api/v1/users/").status_code == 403
+
+
+def test_a_staff_session_with_a_factor_is_let_in_under_the_policy(
+    staff: Any, staff_policy: None, clock: Any
+) -> None:
+    from spa_auth.internal import mfa
+
+    secret = mfa.begin_totp(staff)["secret"]
+    mfa.confirm_totp(staff, code_at(secret, clock))
+    browser = Client()
+    browser.force_login(staff)
+    assert browser.get("/admin/").status_code == 200
+    assert browser.get("/api/v1/users/").status_code == 200
+
+
+def test_a_staff_session_without_a_factor_is_let_in_under_the_default_policy(
+    staff: Any,
+) -> None:
+    browser = Client()
+    browser.force_login(staff)
+    assert browser.get("/admin/").status_code == 200
+    assert browser.get("/api/v1/users/").status_code == 200
 
 
 def test_manage_py_mfa_reset(with_totp: Any, user: Any, client: Client) -> None:
@@ -446,6 +712,26 @@ def test_the_admin_action_resets_mfa(
     assert response.status_code == 302
     assert login(other).status_code == 200
     assert AuditEvent.objects.filter(kind="mfa_reset", detail="by alice").exists()
+
+
+def test_a_reset_of_the_factors_mails_the_owner(
+    staff: Any, with_totp: Any, clock: Any, mailoutbox: list[Any]
+) -> None:
+    from django.core.management import call_command
+    from spa_auth.internal import tasks
+
+    browser = Client()
+    admin_login(browser, code=code_at(with_totp["secret"], clock))
+    browser.post("/admin/auth/user/", {"action": "reset_mfa", "_selected_action": [staff.pk]})
+    assert len(mailoutbox) == 2 and mailoutbox[1].to == [staff.email]
+    assert "Every second factor was turned off" in mailoutbox[1].body
+    # From the command line the mail waits for the queue (``send_account_mail``); a
+    # user who had no factor left is told nothing.
+    enable_totp(Client(), reauthenticated(Client(), clock), clock)
+    call_command("mfa_reset", "alice", stdout=__import__("io").StringIO())
+    call_command("mfa_reset", "alice", stdout=__import__("io").StringIO())
+    assert tasks.run_due() == 1
+    assert len(mailoutbox) == 4 and "Every second factor" in mailoutbox[3].body
 
 
 def test_a_plain_model_backend_is_refused_by_a_check(settings: Any) -> None:
@@ -511,3 +797,20 @@ def test_setting_up_again_keeps_the_working_secret(
         ).status_code
         == 200
     )
+
+
+def test_no_factor_is_added_before_the_address_is_proven(
+    client: Client, user: Any, clock: Any, settings: Any
+) -> None:
+    """Under optional verification an account may sign in before its address is proven;
+    it may not plant a second factor (someone else's address, a later owner's reset)."""
+    from spa_auth.models import AccountEmail
+
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "EMAIL_VERIFICATION": "optional"}
+    AccountEmail.objects.create(user=user, address=user.email, verified_at=None)
+    token = reauthenticated(client, clock)
+    for path in ("mfa/totp/setup/", "mfa/webauthn/register/options/"):
+        refused = post(client, path, **bearer(token))
+        assert (refused.status_code, refused.json()["code"]) == (403, "email_unverified"), path
+    AccountEmail.objects.filter(user=user).update(verified_at=clock())
+    assert post(client, "mfa/totp/setup/", **bearer(token)).status_code == 200

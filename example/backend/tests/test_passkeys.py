@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from spa_auth.internal import passkeys
 from spa_auth.models import AccountEmail, AuditEvent, Challenge, Passkey, RecoveryCode
 
-from .conftest import bearer, login, refresh_with_cookie
+from .conftest import PASSWORD, bearer, login, refresh_with_cookie
 from .soft_authenticator import SoftAuthenticator, b64url, unb64url
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +89,16 @@ def passwordless(client: Client, key: SoftAuthenticator, **forged: Any) -> Any:
     return post(client, "passkey/login/", {"credential": credential})
 
 
+def reauthenticated(client: Client, clock: Any, username: str = "alice") -> str:
+    """A token that may change the second factors: a login, then, a second later, the
+    password again (``reauthenticate/``); the login alone does not count."""
+    token = login(client, username).json()["token"]
+    clock.advance(seconds=1)
+    response = post(client, "reauthenticate/", {"password": PASSWORD}, **bearer(token))
+    assert response.status_code == 200, response.content
+    return str(response.json()["token"])
+
+
 def stale_token(client: Client, clock: Any) -> str:
     """An access token of this session, whose login is 11 minutes old."""
     clock.advance(minutes=11)
@@ -99,7 +109,7 @@ def stale_token(client: Client, clock: Any) -> str:
 
 @pytest.fixture
 def with_passkey(client: Client, user: Any, clock: Any) -> dict[str, Any]:
-    token = login(client).json()["token"]
+    token = reauthenticated(client, clock)
     key = authenticator()
     response = register(client, token, key)
     assert response.status_code == 201, response.content
@@ -114,9 +124,9 @@ def error(response: Any) -> tuple[int, str]:
 
 
 def test_registration_asks_for_a_discoverable_verified_credential_without_attestation(
-    client: Client, user: Any
+    client: Client, user: Any, clock: Any
 ) -> None:
-    options = registration_options(client, login(client).json()["token"])
+    options = registration_options(client, reauthenticated(client, clock))
     assert options["rp"] == {"id": RP_ID, "name": "spa-auth"}
     assert options["attestation"] == "none"
     assert options["authenticatorSelection"]["residentKey"] == "required"
@@ -130,14 +140,16 @@ def test_registration_asks_for_a_discoverable_verified_credential_without_attest
     assert options["challenge"] not in row.digest
 
 
-def test_the_user_handle_is_opaque_stable_and_32_bytes(client: Client, user_factory: Any) -> None:
+def test_the_user_handle_is_opaque_stable_and_32_bytes(
+    client: Client, user_factory: Any, clock: Any
+) -> None:
     alice, bob = user_factory(), user_factory()
     handle = unb64url(
-        registration_options(client, login(client, alice.username).json()["token"])["user"]["id"]
+        registration_options(client, reauthenticated(client, clock, alice.username))["user"]["id"]
     )
     assert len(handle) == 32 and handle == passkeys.user_handle(alice)
     assert str(alice.pk).encode() not in handle and handle != passkeys.user_handle(bob)
-    again = registration_options(client, login(client, alice.username).json()["token"])
+    again = registration_options(client, reauthenticated(client, clock, alice.username))
     assert unb64url(again["user"]["id"]) == handle
 
 
@@ -166,17 +178,19 @@ def test_registration_excludes_the_users_existing_credentials(
 
 
 def test_the_same_credential_cannot_be_registered_twice(
-    client: Client, with_passkey: Any, user_factory: Any
+    client: Client, with_passkey: Any, user_factory: Any, clock: Any
 ) -> None:
     again = register(client, with_passkey["token"], with_passkey["key"])
     assert error(again) == (400, "passkey_invalid")
     bob = user_factory()
-    theirs = register(client, login(client, bob.username).json()["token"], with_passkey["key"])
+    theirs = register(client, reauthenticated(client, clock, bob.username), with_passkey["key"])
     assert error(theirs) == (400, "passkey_invalid")
 
 
-def test_registration_without_user_verification_is_refused(client: Client, user: Any) -> None:
-    token = login(client).json()["token"]
+def test_registration_without_user_verification_is_refused(
+    client: Client, user: Any, clock: Any
+) -> None:
+    token = reauthenticated(client, clock)
     assert error(register(client, token, authenticator(), user_verified=False)) == (
         400,
         "passkey_invalid",
@@ -193,15 +207,17 @@ def test_registration_without_user_verification_is_refused(client: Client, user:
     ],
 )
 def test_a_registration_for_another_origin_or_rp_id_is_refused(
-    client: Client, user: Any, forged: dict[str, str]
+    client: Client, user: Any, forged: dict[str, str], clock: Any
 ) -> None:
-    token = login(client).json()["token"]
+    token = reauthenticated(client, clock)
     assert error(register(client, token, authenticator(), **forged)) == (400, "passkey_invalid")
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 65, None, 7])
-def test_a_passkey_needs_a_name_of_1_to_64_characters(client: Client, user: Any, name: Any) -> None:
-    token = login(client).json()["token"]
+def test_a_passkey_needs_a_name_of_1_to_64_characters(
+    client: Client, user: Any, name: Any, clock: Any
+) -> None:
+    token = reauthenticated(client, clock)
     key = authenticator()
     credential = key.register(registration_options(client, token))
     response = post(
@@ -220,6 +236,48 @@ def test_registering_needs_a_recent_authentication(client: Client, user: Any, cl
     assert unsigned.status_code == 401
 
 
+def test_a_fresh_login_alone_cannot_add_rename_or_remove_a_passkey(
+    client: Client, with_passkey: Any, user_factory: Any, clock: Any
+) -> None:
+    """A copy of the access token of a login a minute old (no password) adds no passkey,
+    which would outlive a password reset: a re-authentication after the login must come."""
+    bob = user_factory()
+    copied = login(client, bob.username).json()["token"]
+    clock.advance(minutes=1)
+    options = post(client, "mfa/webauthn/register/options/", **bearer(copied))
+    assert error(options) == (401, "reauthentication_required")
+    assert options["WWW-Authenticate"].startswith(
+        'Bearer realm="api", error="insufficient_user_authentication"'
+    )
+    credential = authenticator().register(
+        {"challenge": b64url(b"\x07" * 32), "user": {"id": b64url(b"\x01" * 32)}}
+    )
+    registered = post(
+        client,
+        "mfa/webauthn/register/",
+        {"credential": credential, "name": "Mine"},
+        **bearer(copied),
+    )
+    assert error(registered) == (401, "reauthentication_required")
+    assert not Passkey.objects.filter(user=bob).exists()
+    # Alice's own login, with her passkey as second factor, does not count either.
+    mfa_token = start_login(client)["mfa_token"]
+    done = post(
+        client,
+        "mfa/webauthn/authenticate/",
+        {
+            "mfa_token": mfa_token,
+            "credential": with_passkey["key"].assertion(second_factor_options(client, mfa_token)),
+        },
+    )
+    token = done.json()["token"]
+    path = f"{AUTH}/mfa/webauthn/{with_passkey['id']}/"
+    renamed = client.patch(path, {"name": "x"}, content_type="application/json", **bearer(token))
+    assert error(renamed) == (401, "reauthentication_required")
+    assert error(client.delete(path, **bearer(token))) == (401, "reauthentication_required")
+    assert Passkey.objects.get().name == "Laptop"
+
+
 def test_the_factors_overview_lists_the_passkeys(client: Client, with_passkey: Any) -> None:
     overview = client.get(f"{AUTH}/mfa/", **bearer(with_passkey["token"])).json()
     assert [p["name"] for p in overview["passkeys"]] == ["Laptop"]
@@ -230,10 +288,10 @@ def test_the_factors_overview_lists_the_passkeys(client: Client, with_passkey: A
 
 
 def test_the_relying_party_ignores_the_request_host(
-    client: Client, user: Any, settings: Any
+    client: Client, user: Any, settings: Any, clock: Any
 ) -> None:
     settings.ALLOWED_HOSTS = ["*"]
-    token = login(client).json()["token"]
+    token = reauthenticated(client, clock)
     response = client.post(
         f"{AUTH}/mfa/webauthn/register/options/",
         {},
@@ -245,7 +303,7 @@ def test_the_relying_party_ignores_the_request_host(
 
 
 def test_explicit_rp_settings_win_over_the_frontend_url(
-    client: Client, user: Any, settings: Any
+    client: Client, user: Any, settings: Any, clock: Any
 ) -> None:
     settings.SPA_AUTH = {
         **settings.SPA_AUTH,
@@ -253,7 +311,7 @@ def test_explicit_rp_settings_win_over_the_frontend_url(
         "WEBAUTHN_RP_NAME": "Example",
         "WEBAUTHN_ORIGINS": ["https://www.example.com"],
     }
-    token = login(client).json()["token"]
+    token = reauthenticated(client, clock)
     options = registration_options(client, token)
     assert options["rp"] == {"id": "example.com", "name": "Example"}
     key = SoftAuthenticator(origin="https://www.example.com", rp_id="example.com")
@@ -366,10 +424,10 @@ def test_refused_assertions_spend_the_login_budget(
 
 
 def test_a_second_factor_challenge_works_only_with_the_mfa_token_of_its_user(
-    client: Client, with_passkey: Any, user_factory: Any
+    client: Client, with_passkey: Any, user_factory: Any, clock: Any
 ) -> None:
     bob = user_factory()
-    bob_token = login(client, bob.username).json()["token"]
+    bob_token = reauthenticated(client, clock, bob.username)
     bob_key = authenticator()
     assert register(client, bob_token, bob_key).status_code == 201
     alice_pending = start_login(client)["mfa_token"]
@@ -587,10 +645,10 @@ def test_a_passkey_without_a_counter_keeps_it_at_zero(client: Client, with_passk
 
 
 def test_only_your_own_passkeys_can_be_renamed_or_removed(
-    client: Client, with_passkey: Any, user_factory: Any
+    client: Client, with_passkey: Any, user_factory: Any, clock: Any
 ) -> None:
     bob = user_factory()
-    bob_token = login(client, bob.username).json()["token"]
+    bob_token = reauthenticated(client, clock, bob.username)
     path = f"{AUTH}/mfa/webauthn/{with_passkey['id']}/"
     renamed = client.patch(
         path, {"name": "Mine"}, content_type="application/json", **bearer(bob_token)
@@ -642,6 +700,24 @@ def test_renaming_and_removing_need_a_recent_authentication_which_a_passkey_give
     new_token = fresh.json()["token"]
     assert claims_of(new_token)["auth_time"] == int(clock().timestamp())
     assert client.delete(path, **bearer(new_token)).status_code == 204
+
+
+def test_adding_and_removing_a_passkey_mails_the_owner_with_its_name(
+    client: Client, user: Any, with_passkey: Any, mailoutbox: list[Any]
+) -> None:
+    (added,) = mailoutbox  # one mail: the first recovery codes come with the passkey
+    assert added.to == [user.email]
+    assert "A passkey named “Laptop” was added." in added.body
+    token = with_passkey["token"]
+    phone_id = register(client, token, authenticator(), name="<b>Phone</b>").json()["id"]
+    (html, _), *_ = mailoutbox[1].alternatives
+    assert "&lt;b&gt;Phone&lt;/b&gt;" in html and "<b>Phone</b>" not in html
+    path = f"{AUTH}/mfa/webauthn/{phone_id}/"
+    client.patch(path, {"name": "Phone"}, content_type="application/json", **bearer(token))
+    assert len(mailoutbox) == 2  # a new name changes no factor
+    assert client.delete(path, **bearer(token)).status_code == 204
+    assert len(mailoutbox) == 3
+    assert "The passkey named “Phone” was removed." in mailoutbox[2].body
 
 
 def test_a_refused_passkey_reauthentication_is_a_400(
@@ -749,9 +825,9 @@ def test_a_malformed_assertion_is_a_clear_400(
     ],
 )
 def test_a_malformed_registration_is_a_clear_400(
-    client: Client, user: Any, credential: Any
+    client: Client, user: Any, credential: Any, clock: Any
 ) -> None:
-    token = login(client).json()["token"]
+    token = reauthenticated(client, clock)
     response = post(
         client, "mfa/webauthn/register/", {"credential": credential, "name": "x"}, **bearer(token)
     )
@@ -760,9 +836,9 @@ def test_a_malformed_registration_is_a_clear_400(
 
 
 def test_a_registration_with_a_junk_attestation_object_is_a_clear_400(
-    client: Client, user: Any
+    client: Client, user: Any, clock: Any
 ) -> None:
-    token = login(client).json()["token"]
+    token = reauthenticated(client, clock)
     credential = authenticator().register(registration_options(client, token))
     for junk in (b64url(b"\xa0"), b64url(b"\xff" * 10), b64url(bytes(37))):
         credential["response"]["attestationObject"] = junk
@@ -847,9 +923,9 @@ def test_no_json_makes_passkey_login_fail_with_a_5xx(
 
 
 @pytest.fixture
-def signed_in(client: Client, user: Any) -> str:
+def signed_in(client: Client, user: Any, clock: Any) -> str:
     """Once per test, not per example (Hypothesis runs function fixtures once)."""
-    return str(login(client).json()["token"])
+    return str(reauthenticated(client, clock))
 
 
 @bounded(150)

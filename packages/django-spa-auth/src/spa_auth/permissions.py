@@ -14,8 +14,10 @@ from .internal import mfa
 
 class IsStaff(BasePermission):
     """DRF's ``IsAdminUser``; under ``MFA_POLICY = "required_for_staff"``, only in a session
-    that passed a second factor (``amr`` holds ``mfa``). A Django session (the admin's
-    login form, which asks for the code) counts as such."""
+    that passed a second factor (``amr`` holds ``mfa``). A Django session counts as such
+    when the account has a factor (the admin's login form asks for its code, and the
+    backend refuses a password alone): one opened through another door (a project's own
+    ``LoginView``, ``force_login``) by a staff account without a factor does not."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user
@@ -24,7 +26,7 @@ class IsStaff(BasePermission):
         if get_settings().mfa_policy != "required_for_staff":
             return True
         if isinstance(request.successful_authenticator, SessionAuthentication):
-            return True
+            return not mfa.staff_needs_mfa(user)
         amr = request.auth.get("amr") if isinstance(request.auth, dict) else None
         return isinstance(amr, list) and "mfa" in amr
 

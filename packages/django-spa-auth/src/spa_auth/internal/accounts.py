@@ -305,7 +305,7 @@ def reset_key(key: Any) -> AccountKey:
 def reset_password(row: AccountKey, new_password: str, *, ip: str | None, user_agent: str) -> None:
     """Spend the key, set the password, end every session: whoever holds one, the next
     login needs the new password. The mail proved the address, so it counts as verified."""
-    user = row.user
+    user: Any = row.user  # a reset key always has its user
     now = clock.now()
     user.set_password(new_password)
     with transaction.atomic():
@@ -329,7 +329,8 @@ def reset_password(row: AccountKey, new_password: str, *, ip: str | None, user_a
 
 def change_email(key: Any) -> Any:
     row = account_keys.find(Purpose.CHANGE_EMAIL, key)
-    user, new_email = row.user, row.new_email
+    user: Any = row.user  # an email-change key always has its user
+    new_email = row.new_email
     now = clock.now()
     try:
         with transaction.atomic():

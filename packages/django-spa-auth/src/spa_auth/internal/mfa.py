@@ -1,5 +1,6 @@
 """Second factors: TOTP and recovery codes, the login waiting for its second step
-(``mfa_token``), the methods of proof a session carries (RFC 8176 ``amr``), and step-up.
+(``mfa_token``), the methods of proof a session carries (RFC 8176 ``amr``), step-up, and
+the mail that tells the owner of every factor added or removed.
 
 Passkeys live in ``passkeys``; this module only asks whether a user has one.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -16,6 +18,7 @@ import pyotp
 import segno
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -23,12 +26,21 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from ..conf import AuthSettings, get_settings
 from ..errors import (
     CodeInvalidError,
+    EmailUnverifiedError,
     MfaTokenInvalidError,
     PasskeyInvalidError,
     ReauthenticationRequiredError,
 )
-from ..models import AuditEvent, Challenge, Passkey, RecoveryCode, TotpDevice
-from . import clock, network, store, throttling
+from ..models import (
+    AccountEmail,
+    AuditEvent,
+    Challenge,
+    Passkey,
+    RecoveryCode,
+    Session,
+    TotpDevice,
+)
+from . import clock, mail, network, store, tasks, throttling
 
 Kind = AuditEvent.Kind
 
@@ -101,9 +113,17 @@ def _issuer(conf: AuthSettings) -> str:
     return conf.site_name
 
 
+def require_proven_address(user: Any) -> None:
+    """No new factor on an account whose address is not proven yet (optional
+    verification): whoever signed up with someone else's address must not plant one."""
+    if AccountEmail.objects.filter(user=user, verified_at=None).exists():
+        raise EmailUnverifiedError("a factor for an unverified account")
+
+
 def begin_totp(user: Any) -> dict[str, str]:
     """A new secret waiting for its first code; replaces one not yet confirmed. The secret
     is shown once, here, and stored encrypted."""
+    require_proven_address(user)
     conf = get_settings()
     secret = pyotp.random_base32()
     TotpDevice.objects.update_or_create(
@@ -157,13 +177,19 @@ def confirm_totp(user: Any, code: str) -> list[str]:
     with transaction.atomic():
         TotpDevice.objects.filter(pk=device.pk).update(confirmed_at=now)
         store.record_event(Kind.TOTP_ENABLED, now=now, user=user)
+        notify_owner(user, "totp_enabled")
         return [] if recovery_codes_left(user) else new_recovery_codes(user)
 
 
 def disable_totp(user: Any) -> bool:
-    deleted, _ = TotpDevice.objects.filter(user=user).delete()
+    """Turn TOTP off, or drop a setup never confirmed (which mails nobody: nothing was on)."""
+    devices = TotpDevice.objects.filter(user=user)
+    was_on = devices.filter(confirmed_at__isnull=False).exists()
+    deleted, _ = devices.delete()
     if deleted:
         store.record_event(Kind.TOTP_DISABLED, now=clock.now(), user=user)
+    if was_on:
+        notify_owner(user, "totp_disabled")
     _forget_codes_without_factor(user)
     return bool(deleted)
 
@@ -195,6 +221,14 @@ def new_recovery_codes(user: Any) -> list[str]:
             RecoveryCode(user=user, digest=digest(_normal(code)), created_at=now) for code in codes
         )
         store.record_event(Kind.RECOVERY_CODES, now=now, user=user)
+    return codes
+
+
+def regenerate_recovery_codes(user: Any) -> list[str]:
+    """The user asked for new codes (not the first ones, which come with a first factor)."""
+    with transaction.atomic():
+        codes = new_recovery_codes(user)
+        notify_owner(user, "recovery_codes")
     return codes
 
 
@@ -272,7 +306,8 @@ def start_pending_login(user: Any, amr: list[str]) -> str:
 
 
 def pending_login(token: Any) -> Challenge:
-    """The live pending login of ``token``, with its user; a few wrong codes end it."""
+    """The live pending login of ``token``, with its user, attempts left or not (the
+    second step takes one with ``take_attempt``)."""
     if not isinstance(token, str) or len(token) != 43:
         raise MfaTokenInvalidError("malformed mfa_token")
     row = (
@@ -291,8 +326,23 @@ def pending_login(token: Any) -> Challenge:
     return row
 
 
-def count_failure(row: Challenge) -> None:
-    Challenge.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
+def take_attempt(row: Challenge) -> None:
+    """Spend one of the pending login's attempts before its code or assertion is checked,
+    in one conditional UPDATE: parallel requests with one ``mfa_token`` get at most
+    ``MFA_TOKEN_ATTEMPTS`` checks between them, where a read first and an increment after
+    the check would let each pass the read. ``MfaTokenInvalidError`` when none is left."""
+    taken = Challenge.objects.filter(
+        pk=row.pk,
+        used_at=None,
+        attempts__lt=get_settings().mfa_token_attempts,
+        expires_at__gt=clock.now(),
+    ).update(attempts=F("attempts") + 1)
+    if taken != 1:
+        raise MfaTokenInvalidError("no attempt left, or spent or expired meanwhile")
+
+
+def record_failure(row: Challenge) -> None:
+    """A refused code or assertion; its attempt was taken before the check."""
     store.record_event(Kind.MFA_FAILED, now=clock.now(), user=row.user)
 
 
@@ -315,15 +365,50 @@ def authenticated_at(claims: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _step_up_required(user: Any) -> ReauthenticationRequiredError:
+    max_age = int(get_settings().reauthentication_max_age.total_seconds())
+    return ReauthenticationRequiredError(max_age, ["password", *methods(user)])
+
+
 def require_recent(user: Any, claims: Any) -> None:
     """Sensitive actions: the request's authentication must be at most
     ``REAUTHENTICATION_MAX_AGE`` old (its access token's ``auth_time``)."""
-    conf = get_settings()
-    max_age = int(conf.reauthentication_max_age.total_seconds())
+    max_age = int(get_settings().reauthentication_max_age.total_seconds())
     at = authenticated_at(claims)
     if at is not None and clock.now().timestamp() - at <= max_age:
         return
-    raise ReauthenticationRequiredError(max_age, ["password", *methods(user)])
+    raise _step_up_required(user)
+
+
+def require_reauthenticated(user: Any, claims: Any) -> None:
+    """Changing a second factor: ``require_recent``, and the authentication must be a
+    re-authentication (``reauthenticate/``) made after the session's login, not the login
+    itself. A copy of an access token taken in the minutes after a login (a script in the
+    page, a log) must not add a passkey, which would outlive a password reset: that takes
+    the password, a code or a passkey. The session (one query) says whether its
+    ``auth_time`` moved past its creation; the token must carry that ``auth_time``, in
+    the whole seconds of the claim (so a re-authentication in the login's own second
+    counts, and a token issued before the latest re-authentication does not)."""
+    require_recent(user, claims)
+    at = authenticated_at(claims)
+    session = _session_of(claims)
+    if (
+        at is not None
+        and session is not None
+        and session.user_id == user.pk
+        and session.auth_time is not None
+        and session.auth_time > session.created_at
+        and at >= int(session.auth_time.timestamp())
+    ):
+        return
+    raise _step_up_required(user)
+
+
+def _session_of(claims: Any) -> Session | None:
+    try:
+        return store.get_session(uuid.UUID(str(claims["sid"])))
+    except (KeyError, TypeError, ValueError):  # no usable sid: no session to look at
+        return None
 
 
 def staff_needs_mfa(user: Any) -> bool:
@@ -333,9 +418,46 @@ def staff_needs_mfa(user: Any) -> bool:
 
 
 def reset(user: Any, *, by: str) -> None:
-    """Turn every factor off (an admin's action: a user who lost them), audited."""
+    """Turn every factor off (an admin's action: a user who lost them), audited; the owner
+    is told when there was one."""
     with transaction.atomic():
-        TotpDevice.objects.filter(user=user).delete()
-        RecoveryCode.objects.filter(user=user).delete()
-        Passkey.objects.filter(user=user).delete()
+        removed = TotpDevice.objects.filter(user=user).delete()[0]
+        removed += RecoveryCode.objects.filter(user=user).delete()[0]
+        removed += Passkey.objects.filter(user=user).delete()[0]
         store.record_event(Kind.MFA_RESET, now=clock.now(), user=user, detail=f"by {by}"[:200])
+        if removed:
+            notify_owner(user, "reset")
+
+
+# Telling the owner: a factor added with a stolen session, or one removed, is a change the
+# user must hear of. A mail after the response (``tasks``), retried until it is sent.
+
+_CHANGES = {
+    "totp_enabled": "An authenticator app was turned on as a second factor.",
+    "totp_disabled": "The authenticator app was turned off as a second factor.",
+    "passkey_added": "A passkey named “{name}” was added.",
+    "passkey_removed": "The passkey named “{name}” was removed.",
+    "recovery_codes": "New recovery codes were made; the earlier ones no longer work.",
+    "reset": "Every second factor was turned off: a sign-in now asks for the password alone.",
+}
+
+
+def notify_owner(user: Any, change: str, name: str = "") -> None:
+    """Queue the ``mfa_changed`` mail for ``change`` (a key of ``_CHANGES``)."""
+    tasks.enqueue(
+        "mfa_changed", user_id=str(user.pk), change=change, name=name, at=clock.now().isoformat()
+    )
+
+
+@tasks.handles("mfa_changed")
+def _mail_change(payload: dict[str, Any]) -> None:
+    user = get_user_model()._default_manager.filter(pk=payload["user_id"]).first()
+    address = getattr(user, user.get_email_field_name(), "") if user is not None else ""
+    if not address:
+        return  # the account is gone, or has no address to tell
+    context = {
+        "user": user,
+        "change": _CHANGES[payload["change"]].format(name=payload["name"]),
+        "at": datetime.fromisoformat(payload["at"]),
+    }
+    mail.send("mfa_changed", str(address), context, get_settings())

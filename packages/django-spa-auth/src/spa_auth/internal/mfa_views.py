@@ -23,7 +23,6 @@ from . import mfa, passkeys, services, throttling
 from .views import (
     AuthAPIView,
     PublicAuthView,
-    StepUpMixin,
     access_token_body,
     client_of,
     current_session_id,
@@ -88,13 +87,19 @@ def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
 
 
 def second_step(request: Request, pending: Any, check: Callable[[], list[str]]) -> Response:
-    """Finish a login waiting for its second factor: run ``check`` behind the throttles; a
-    refusal spends one of the pending login's attempts, a success spends the login and
-    answers as a login does."""
+    """Finish a login waiting for its second factor: behind the throttles, take one of the
+    pending login's attempts, then run ``check``; a success spends the login and answers
+    as a login does. The attempt is taken first so that parallel guesses cannot outnumber
+    the attempts (``mfa.take_attempt``); with none left, no guess is made nor counted."""
+
+    def attempt() -> list[str]:
+        mfa.take_attempt(pending)
+        return check()
+
     try:
-        second = mfa.check_throttled(request, pending.user, check)
+        second = mfa.check_throttled(request, pending.user, attempt)
     except (CodeInvalidError, PasskeyInvalidError):
-        mfa.count_failure(pending)
+        mfa.record_failure(pending)
         raise
     mfa.spend(pending)
     issued = services.open_session(
@@ -148,12 +153,21 @@ class MfaOverviewView(AuthAPIView):
         )
 
 
-class _SensitiveView(StepUpMixin, AuthAPIView):
+class _FactorChangeView(AuthAPIView):
+    """Adding, changing or removing a second factor: a request that changes something needs
+    a re-authentication made after the login (``mfa.require_reauthenticated``), or gets 401
+    ``reauthentication_required`` with RFC 9470's challenge; the app asks and retries."""
+
     permission_classes = [permissions.IsAuthenticated]
     parser_classes = [StrictJSONParser]
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method not in permissions.SAFE_METHODS:
+            mfa.require_reauthenticated(request.user, request.auth)
 
-class TotpSetupView(_SensitiveView):
+
+class TotpSetupView(_FactorChangeView):
     @extend_schema(request=None, responses={200: TotpSetupSerializer, 401: ERROR})
     def post(self, request: Request) -> Response:
         """A new TOTP secret, its otpauth:// URI and a QR code (SVG); on after one code."""
@@ -164,7 +178,7 @@ class TotpSetupView(_SensitiveView):
 
 
 @method_decorator(sensitive_post_parameters("code"), name="dispatch")
-class TotpConfirmView(_SensitiveView):
+class TotpConfirmView(_FactorChangeView):
     @extend_schema(
         request=CodeSerializer, responses={200: RecoveryCodesSerializer, 400: ERROR, 401: ERROR}
     )
@@ -178,7 +192,7 @@ class TotpConfirmView(_SensitiveView):
         return Response({"recovery_codes": codes})
 
 
-class TotpView(_SensitiveView):
+class TotpView(_FactorChangeView):
     @extend_schema(request=None, responses={204: NO_CONTENT, 401: ERROR, 404: ERROR})
     def delete(self, request: Request) -> Response:
         """Turn TOTP off."""
@@ -187,13 +201,13 @@ class TotpView(_SensitiveView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class RecoveryCodesView(_SensitiveView):
+class RecoveryCodesView(_FactorChangeView):
     @extend_schema(request=None, responses={200: RecoveryCodesSerializer, 400: ERROR, 401: ERROR})
     def post(self, request: Request) -> Response:
         """Ten new recovery codes, shown once; every earlier one stops working."""
         if not mfa.has_mfa(request.user):
             raise _refused("mfa_not_enabled", "Turn on a second factor first.")
-        return Response({"recovery_codes": mfa.new_recovery_codes(request.user)})
+        return Response({"recovery_codes": mfa.regenerate_recovery_codes(request.user)})
 
 
 @method_decorator(sensitive_post_parameters("password", "code"), name="dispatch")

@@ -19,7 +19,7 @@ from ..parsers import StrictJSONParser
 from ..schema import ERROR, NO_CONTENT
 from ..serializers import LoginResponseSerializer
 from . import mfa, network, passkeys, services, throttling
-from .mfa_views import PasskeySerializer, _SensitiveView, passkey_payload, second_step
+from .mfa_views import PasskeySerializer, _FactorChangeView, passkey_payload, second_step
 from .views import AuthAPIView, PublicAuthView, client_of, login_response, refuse_foreign_origin
 
 # Each options request writes a challenge row: from one address, this many times the
@@ -93,7 +93,7 @@ def _require_object(data: Any) -> None:
         raise exceptions.ValidationError({"non_field_errors": ["Expected a JSON object."]})
 
 
-class RegisterOptionsView(_SensitiveView):
+class RegisterOptionsView(_FactorChangeView):
     @extend_schema(
         request=None,
         responses={200: PasskeyOptionsSerializer, 400: ERROR, 401: ERROR, 503: ERROR},
@@ -104,7 +104,7 @@ class RegisterOptionsView(_SensitiveView):
         return Response({"options": passkeys.registration_options(request.user)})
 
 
-class RegisterView(_SensitiveView):
+class RegisterView(_FactorChangeView):
     @extend_schema(
         request=PasskeyRegistrationSerializer,
         responses={201: RegisteredPasskeySerializer, 400: ERROR, 401: ERROR, 503: ERROR},
@@ -117,7 +117,7 @@ class RegisterView(_SensitiveView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class PasskeyDetailView(_SensitiveView):
+class PasskeyDetailView(_FactorChangeView):
     @extend_schema(
         request=PasskeyNameSerializer,
         responses={200: PasskeySerializer, 400: ERROR, 401: ERROR, 404: ERROR},

@@ -192,6 +192,7 @@ def _descriptor(passkey: Passkey) -> PublicKeyCredentialDescriptor:
 def registration_options(user: Any) -> dict[str, Any]:
     """Options for ``navigator.credentials.create()``: a discoverable credential with user
     verification, no attestation, none of the user's existing authenticators again."""
+    mfa.require_proven_address(user)
     conf = get_settings()
     rp = relying_party(conf)
     options = generate_registration_options(
@@ -255,6 +256,7 @@ def register(user: Any, credential: Any, name: str) -> tuple[Passkey, list[str]]
                 created_at=now,
             )
             store.record_event(Kind.PASSKEY_ADDED, now=now, user=user, detail=name)
+            mfa.notify_owner(user, "passkey_added", name)
             codes = [] if mfa.recovery_codes_left(user) else mfa.new_recovery_codes(user)
     except IntegrityError:
         raise PasskeyInvalidError("credential already registered") from None
@@ -281,6 +283,7 @@ def remove(user: Any, passkey_id: Any) -> bool:
             store.record_event(
                 Kind.PASSKEY_REMOVED, now=clock.now(), user=user, detail=passkey.name
             )
+            mfa.notify_owner(user, "passkey_removed", passkey.name)
         mfa._forget_codes_without_factor(user)
     return bool(deleted)
 

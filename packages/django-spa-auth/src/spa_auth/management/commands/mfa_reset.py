@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from spa_auth.internal import mfa
+from spa_auth.internal import mfa, tasks
 
 
 class Command(BaseCommand):
@@ -23,4 +23,5 @@ class Command(BaseCommand):
             raise CommandError(f"No user {username!r}.")
         had = mfa.methods(user)
         mfa.reset(user, by="manage.py mfa_reset")
+        tasks.run_due()  # the owner's notice: no request follows to send it
         self.stdout.write(f"Reset the second factors of {username} ({', '.join(had) or 'none'}).")

@@ -1,4 +1,9 @@
-"""The project's routes plus the comparison endpoints under /bench/."""
+"""The project's routes plus the comparison endpoints under /api/v1/bench/.
+
+Under the same prefix as /api/v1/user/, every variant passes the same middleware work
+(CORS answers /api/ paths only) and resolves its route as deep, so what differs between
+them is authentication only.
+"""
 
 from typing import Any
 
@@ -54,17 +59,22 @@ class SimpleJwtStatelessUser(APIView):
         return Response({**USER, "id": request.user.id})
 
 
-urlpatterns = [
-    path("bench/baseline/user/", Baseline.as_view()),
-    path("bench/simplejwt/user/", SimpleJwtUser.as_view()),
-    path("bench/simplejwt-stateless/user/", SimpleJwtStatelessUser.as_view()),
+variants = [
+    path("baseline/user/", Baseline.as_view()),
+    path("simplejwt/user/", SimpleJwtUser.as_view()),
+    path("simplejwt-stateless/user/", SimpleJwtStatelessUser.as_view()),
     path(
-        "bench/simplejwt/token/",
+        "simplejwt/token/",
         TokenObtainPairView.as_view(permission_classes=[permissions.AllowAny]),
     ),
     path(
-        "bench/simplejwt/refresh/",
+        "simplejwt/refresh/",
         TokenRefreshView.as_view(permission_classes=[permissions.AllowAny]),
     ),
+]
+
+# As deep as /api/v1/user/ (the project's urls, then api/v1/, then the view).
+urlpatterns = [
+    path("", include([path("api/v1/bench/", include(variants))])),
     path("", include("config.urls")),
 ]

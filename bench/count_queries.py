@@ -48,17 +48,17 @@ refresh_queries, body = count(
 refresh_rows = rows() - before
 
 pair = client.post(
-    "/bench/simplejwt/token/",
+    "/api/v1/bench/simplejwt/token/",
     {"username": "alice", "password": PASSWORD},
     content_type="application/json",
 ).json()
 their_auth_queries, _ = count(
-    "get", "/bench/simplejwt/user/", HTTP_AUTHORIZATION=f"Bearer {pair['access']}"
+    "get", "/api/v1/bench/simplejwt/user/", HTTP_AUTHORIZATION=f"Bearer {pair['access']}"
 )
 before = rows()
 their_refresh_queries, _ = count(
     "post",
-    "/bench/simplejwt/refresh/",
+    "/api/v1/bench/simplejwt/refresh/",
     data={"refresh": pair["refresh"]},
     content_type="application/json",
 )

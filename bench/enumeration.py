@@ -12,9 +12,10 @@ import http.client
 import json
 import statistics
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tests.live.servers import App, AppServer
+if TYPE_CHECKING:  # measure puts example/backend on sys.path at run time
+    from tests.live.servers import App, AppServer
 
 PAIRS = 200
 _PAUSE = 0.03

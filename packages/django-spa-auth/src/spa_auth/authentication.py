@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from rest_framework import exceptions
@@ -18,10 +19,7 @@ class JWTSessionAuthentication(BaseAuthentication):
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         parts = get_authorization_header(request).split()
-        if not parts:
-            return None
-        prefixes = {p.lower().encode() for p in get_settings().header_prefixes}
-        if parts[0].lower() not in prefixes:
+        if not parts or parts[0].lower() not in _schemes(get_settings().header_prefixes):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(
@@ -45,5 +43,11 @@ class JWTSessionAuthentication(BaseAuthentication):
 
     def _has_scheme(self, request: Request) -> bool:
         parts = get_authorization_header(request).split()
-        prefixes = {p.lower().encode() for p in get_settings().header_prefixes}
-        return bool(parts) and parts[0].lower() in prefixes
+        return bool(parts) and parts[0].lower() in _schemes(get_settings().header_prefixes)
+
+
+@functools.lru_cache(maxsize=8)
+def _schemes(prefixes: tuple[str, ...]) -> frozenset[bytes]:
+    """The header's schemes as DRF hands them over (bytes), compared case-insensitively
+    (RFC 9110 §11.1); built once per setting, not per request."""
+    return frozenset(p.lower().encode() for p in prefixes)

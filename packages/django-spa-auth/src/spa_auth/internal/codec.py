@@ -59,6 +59,8 @@ class Key:
     _verifier: Any = field(init=False, repr=False, compare=False)
     _prepared: Any = field(init=False, repr=False, compare=False)
     _prepared_signing: Any = field(init=False, repr=False, compare=False)
+    # The encoded JOSE header of the tokens this key signs: the same for every token.
+    _header: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         verifier = _ALGORITHMS[self.algorithm]
@@ -66,6 +68,10 @@ class Key:
         object.__setattr__(self, "_prepared", verifier.prepare_key(self.verifying))
         signing = verifier.prepare_key(self.signing) if self.signing is not None else None
         object.__setattr__(self, "_prepared_signing", signing)
+        header: dict[str, Any] = {"alg": self.algorithm, "typ": ACCESS_TOKEN_TYPE}
+        if self.kid:
+            header["kid"] = self.kid
+        object.__setattr__(self, "_header", _b64encode(_compact_json(header)))
 
     def sign(self, signing_input: bytes) -> bytes:
         """PyJWT's signature for this algorithm, with the key prepared once."""
@@ -101,10 +107,7 @@ def encode_access_token(
         "iat": issued,
         "exp": issued + int(conf.access_token_lifetime.total_seconds()),
     }
-    header: dict[str, Any] = {"alg": key.algorithm, "typ": ACCESS_TOKEN_TYPE}
-    if key.kid:
-        header["kid"] = key.kid
-    signing_input = f"{_b64encode(_compact_json(header))}.{_b64encode(_compact_json(claims))}"
+    signing_input = f"{key._header}.{_b64encode(_compact_json(claims))}"
     signature = key.sign(signing_input.encode())
     return f"{signing_input}.{_b64encode(signature)}", claims
 
@@ -153,11 +156,11 @@ def _b64decode_canonical(segment: str) -> bytes:
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in result:
-            raise TokenInvalidError(f"duplicate member {name!r}")
-        result[name] = value
+    result = dict(pairs)  # built in C; a shorter dict means a name came twice
+    if len(result) != len(pairs):
+        names = [name for name, _ in pairs]
+        twice = next(name for name in names if names.count(name) > 1)
+        raise TokenInvalidError(f"duplicate member {twice!r}")
     return result
 
 

@@ -1,0 +1,45 @@
+"""How many statements PostgreSQL receives while something runs, counted by the server.
+
+A statement the application sends is a round trip, whoever sends it: a query of the
+app, or a connection health check's ``SELECT 1`` (which Django's query capture does not
+see). The server logs each one while ``log_statement = 'all'``; this counts the lines
+written by every backend but the counter's own. Used by the live tier and by the bench.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+_LOGGED = re.compile(r"\[(\d+)\] LOG:  (?:statement|execute [^:]*):")
+
+
+@contextmanager
+def _statement_log(url: str) -> Iterator[Any]:
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("ALTER SYSTEM SET log_statement = 'all'")
+        admin.execute("SELECT pg_reload_conf()")
+        time.sleep(0.2)  # backends read the new setting before their next statement
+        try:
+            yield admin
+        finally:
+            admin.execute("ALTER SYSTEM RESET log_statement")
+            admin.execute("SELECT pg_reload_conf()")
+
+
+def count_statements(url: str, log: Path, action: Callable[[], Any]) -> int:
+    """Statements the server received from other connections while ``action`` ran."""
+    with _statement_log(url) as admin:
+        own = str(admin.execute("SELECT pg_backend_pid()").fetchone()[0])  # type: ignore[index]
+        start = log.stat().st_size
+        action()
+        with log.open(errors="replace") as lines:
+            lines.seek(start)
+            pids = [m.group(1) for m in map(_LOGGED.search, lines) if m is not None]
+    return sum(pid != own for pid in pids)

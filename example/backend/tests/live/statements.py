@@ -3,7 +3,8 @@
 A statement the application sends is a round trip, whoever sends it: a query of the
 app, or a connection health check's ``SELECT 1`` (which Django's query capture does not
 see). The server logs each one while ``log_statement = 'all'``; this counts the lines
-written by every backend but the counter's own. Used by the live tier and by the bench.
+written by every backend but the counter's own, leaving out the one PREPARE each new
+connection sends. Used by the live tier and by the bench.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-_LOGGED = re.compile(r"\[(\d+)\] LOG:  (?:statement|execute [^:]*):")
+_LOGGED = re.compile(r"\[(\d+)\] LOG:  (?:statement|execute [^:]*): (\S*)")
 
 
 @contextmanager
@@ -41,5 +42,7 @@ def count_statements(url: str, log: Path, action: Callable[[], Any]) -> int:
         action()
         with log.open(errors="replace") as lines:
             lines.seek(start)
-            pids = [m.group(1) for m in map(_LOGGED.search, lines) if m is not None]
-    return sum(pid != own for pid in pids)
+            logged = [m.groups() for m in map(_LOGGED.search, lines) if m is not None]
+    # A PREPARE is sent once in a connection's life (the first request a worker serves
+    # on it), not once per request.
+    return sum(pid != own and first.upper() != "PREPARE" for pid, first in logged)

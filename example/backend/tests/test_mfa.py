@@ -388,10 +388,10 @@ def test_revoking_another_session_needs_step_up_but_this_one_does_not(
 @pytest.mark.parametrize("auth_time", [None, "123", True, 1.5, [1]])
 def test_a_token_without_a_usable_auth_time_must_step_up(user: Any, auth_time: Any) -> None:
     from spa_auth.errors import ReauthenticationRequiredError
-    from spa_auth.internal import mfa
+    from spa_auth.internal import step_up
 
     with pytest.raises(ReauthenticationRequiredError):
-        mfa.require_recent(user, {"auth_time": auth_time} if auth_time is not None else {})
+        step_up.require_recent(user, {"auth_time": auth_time} if auth_time is not None else {})
 
 
 def expect_step_up(response: Any) -> None:

@@ -9,7 +9,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
 from .conf import get_settings
-from .internal import mfa
+from .internal import mfa, step_up
 
 
 class IsStaff(BasePermission):
@@ -40,5 +40,5 @@ class RecentAuthentication(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         if request.method in SAFE_METHODS:
             return True
-        mfa.require_recent(request.user, request.auth)
+        step_up.require_recent(request.user, request.auth)
         return True

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import secrets
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -29,7 +28,6 @@ from ..errors import (
     EmailUnverifiedError,
     MfaTokenInvalidError,
     PasskeyInvalidError,
-    ReauthenticationRequiredError,
 )
 from ..models import (
     AccountEmail,
@@ -37,7 +35,6 @@ from ..models import (
     Challenge,
     Passkey,
     RecoveryCode,
-    Session,
     TotpDevice,
 )
 from . import clock, mail, network, store, tasks, throttling
@@ -355,60 +352,6 @@ def spend(row: Challenge) -> None:
 def combined(first: list[str], second: list[str]) -> list[str]:
     """The amr of a login that passed both steps."""
     return [*dict.fromkeys([*first, *second, MULTIPLE])]
-
-
-# Step-up.
-
-
-def authenticated_at(claims: Any) -> int | None:
-    value = claims.get("auth_time") if isinstance(claims, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _step_up_required(user: Any) -> ReauthenticationRequiredError:
-    max_age = int(get_settings().reauthentication_max_age.total_seconds())
-    return ReauthenticationRequiredError(max_age, ["password", *methods(user)])
-
-
-def require_recent(user: Any, claims: Any) -> None:
-    """Sensitive actions: the request's authentication must be at most
-    ``REAUTHENTICATION_MAX_AGE`` old (its access token's ``auth_time``)."""
-    max_age = int(get_settings().reauthentication_max_age.total_seconds())
-    at = authenticated_at(claims)
-    if at is not None and clock.now().timestamp() - at <= max_age:
-        return
-    raise _step_up_required(user)
-
-
-def require_reauthenticated(user: Any, claims: Any) -> None:
-    """Changing a second factor: ``require_recent``, and the authentication must be a
-    re-authentication (``reauthenticate/``) made after the session's login, not the login
-    itself. A copy of an access token taken in the minutes after a login (a script in the
-    page, a log) must not add a passkey, which would outlive a password reset: that takes
-    the password, a code or a passkey. The session (one query) says whether its
-    ``auth_time`` moved past its creation; the token must carry that ``auth_time``, in
-    the whole seconds of the claim (so a re-authentication in the login's own second
-    counts, and a token issued before the latest re-authentication does not)."""
-    require_recent(user, claims)
-    at = authenticated_at(claims)
-    session = _session_of(claims)
-    if (
-        at is not None
-        and session is not None
-        and session.user_id == user.pk
-        and session.auth_time is not None
-        and session.auth_time > session.created_at
-        and at >= int(session.auth_time.timestamp())
-    ):
-        return
-    raise _step_up_required(user)
-
-
-def _session_of(claims: Any) -> Session | None:
-    try:
-        return store.get_session(uuid.UUID(str(claims["sid"])))
-    except (KeyError, TypeError, ValueError):  # no usable sid: no session to look at
-        return None
 
 
 def staff_needs_mfa(user: Any) -> bool:

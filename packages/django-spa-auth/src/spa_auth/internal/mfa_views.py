@@ -19,7 +19,7 @@ from ..models import Passkey
 from ..parsers import StrictJSONParser
 from ..schema import ERROR, NO_CONTENT
 from ..serializers import LoginResponseSerializer, RefreshResponseSerializer
-from . import mfa, passkeys, services, throttling
+from . import mfa, passkeys, services, step_up, throttling
 from .views import (
     AuthAPIView,
     PublicAuthView,
@@ -155,7 +155,7 @@ class MfaOverviewView(AuthAPIView):
 
 class _FactorChangeView(AuthAPIView):
     """Adding, changing or removing a second factor: a request that changes something needs
-    a re-authentication made after the login (``mfa.require_reauthenticated``), or gets 401
+    a re-authentication made after the login (``step_up.require_reauthenticated``), or gets 401
     ``reauthentication_required`` with RFC 9470's challenge; the app asks and retries."""
 
     permission_classes = [permissions.IsAuthenticated]
@@ -164,7 +164,7 @@ class _FactorChangeView(AuthAPIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         if request.method not in permissions.SAFE_METHODS:
-            mfa.require_reauthenticated(request.user, request.auth)
+            step_up.require_reauthenticated(request.user, request.auth)
 
 
 class TotpSetupView(_FactorChangeView):

@@ -40,7 +40,7 @@ from ..serializers import (
     VerifySerializer,
     serialize_user,
 )
-from . import clock, cookies, keys, keyset, mfa, network, services, throttling
+from . import clock, cookies, keys, keyset, network, services, step_up, throttling
 
 
 def optional_string(data: Any, name: str, *, max_length: int) -> str | None:
@@ -141,7 +141,7 @@ class StepUpMixin:
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         if request.method not in permissions.SAFE_METHODS and self.needs_step_up(request):
-            mfa.require_recent(request.user, request.auth)
+            step_up.require_recent(request.user, request.auth)
 
     def needs_step_up(self, request: Request) -> bool:
         return True

@@ -42,6 +42,7 @@ from .views import (
     StepUpMixin,
     client_of,
     refuse_foreign_origin,
+    validated,
 )
 
 
@@ -94,12 +95,6 @@ def _accepted(detail: str, code: str, http_status: int = status.HTTP_202_ACCEPTE
     return Response({"detail": detail, "code": code}, status=http_status)
 
 
-def _validated(serializer_class: type, request: Request, **context: Any) -> dict[str, Any]:
-    form = serializer_class(data=request.data, context=context)
-    form.is_valid(raise_exception=True)
-    return dict(form.validated_data)
-
-
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class RegisterView(_PublicAccountView):
     @extend_schema(
@@ -114,7 +109,7 @@ class RegisterView(_PublicAccountView):
             raise SignupDisabledError("sign-up is off")
         _require_mail(conf)
         _count_request(request, conf)
-        data = _validated(RegisterSerializer, request)
+        data = validated(RegisterSerializer, request)
         _count_mail(data["email"], conf)
         # Hashed here, for every sign-up alike, so that the task stores no password.
         accounts.request_signup(data["username"], data["email"], make_password(data["password"]))
@@ -133,7 +128,7 @@ class VerifyEmailView(_PublicAccountView):
     )
     def post(self, request: Request) -> Response:
         conf = get_settings()
-        key = _validated(KeySerializer, request)["key"]
+        key = validated(KeySerializer, request)["key"]
         _spend_throttled(request, conf, lambda: accounts.verify_email(key))
         return _accepted("Your email address is confirmed.", "email_verified", status.HTTP_200_OK)
 
@@ -145,7 +140,7 @@ class ResendVerificationView(_PublicAccountView):
         refuse_foreign_origin(request)
         _require_mail(conf)
         _count_request(request, conf)
-        email = _validated(EmailSerializer, request)["email"]
+        email = validated(EmailSerializer, request)["email"]
         _count_mail(email, conf)
         if conf.email_verification != "none":
             accounts.request_verification(email)
@@ -166,7 +161,7 @@ class PasswordResetView(_PublicAccountView):
         refuse_foreign_origin(request)
         _require_mail(conf)
         _count_request(request, conf)
-        email = _validated(EmailSerializer, request)["email"]
+        email = validated(EmailSerializer, request)["email"]
         _count_mail(email, conf)
         accounts.request_reset(email)
         return _accepted(
@@ -184,7 +179,7 @@ class PasswordResetConfirmView(_PublicAccountView):
     )
     def post(self, request: Request) -> Response:
         conf = get_settings()
-        data = _validated(PasswordResetConfirmSerializer, request)
+        data = validated(PasswordResetConfirmSerializer, request)
         row = _spend_throttled(request, conf, lambda: accounts.reset_key(data["key"]))
         try:
             password_validation.validate_password(data["new_password"], row.user)
@@ -214,7 +209,7 @@ class EmailChangeView(_SignedInAccountView):
         conf = get_settings()
         _require_mail(conf)
         _count_request(request, conf)
-        data = _validated(EmailChangeSerializer, request, user=request.user)
+        data = validated(EmailChangeSerializer, request, user=request.user)
         _count_mail(data["new_email"], conf)
         accounts.request_email_change(request.user, data["new_email"])
         return _accepted(
@@ -229,7 +224,7 @@ class EmailChangeConfirmView(_PublicAccountView):
     )
     def post(self, request: Request) -> Response:
         conf = get_settings()
-        key = _validated(KeySerializer, request)["key"]
+        key = validated(KeySerializer, request)["key"]
         user = _spend_throttled(request, conf, lambda: accounts.change_email(key))
         return Response(
             {
@@ -250,7 +245,7 @@ class AccountView(_SignedInAccountView):
     def delete(self, request: Request) -> Response:
         conf = get_settings()
         _count_request(request, conf)
-        _validated(AccountDeleteSerializer, request, user=request.user)
+        validated(AccountDeleteSerializer, request, user=request.user)
         accounts.delete_account(request.user)
         response = Response(status=status.HTTP_204_NO_CONTENT)
         cookies.clear_refresh_cookie(response, request, conf)

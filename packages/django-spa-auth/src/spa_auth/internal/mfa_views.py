@@ -28,6 +28,7 @@ from .views import (
     current_session_id,
     login_response,
     refuse_foreign_origin,
+    validated,
 )
 
 
@@ -80,12 +81,6 @@ def _refused(code: str, detail: str) -> _Refused:
     return _Refused(detail=detail, code=code)
 
 
-def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
-    form = serializer_class(data=request.data)
-    form.is_valid(raise_exception=True)
-    return dict(form.validated_data)
-
-
 def second_step(request: Request, pending: Any, check: Callable[[], list[str]]) -> Response:
     """Finish a login waiting for its second factor: behind the throttles, take one of the
     pending login's attempts, then run ``check``; a success spends the login and answers
@@ -131,7 +126,7 @@ class MfaAuthenticateView(PublicAuthView):
     )
     def post(self, request: Request) -> Response:
         refuse_foreign_origin(request)
-        data = _validated(MfaCodeSerializer, request)
+        data = validated(MfaCodeSerializer, request)
         pending = mfa.pending_login(data["mfa_token"])
         return second_step(request, pending, lambda: mfa.check_code(pending.user, data["code"]))
 
@@ -184,7 +179,7 @@ class TotpConfirmView(_FactorChangeView):
     )
     def post(self, request: Request) -> Response:
         """Turn TOTP on with its first code; recovery codes, shown once, if there were none."""
-        code = _validated(CodeSerializer, request)["code"]
+        code = validated(CodeSerializer, request)["code"]
         try:
             codes = mfa.confirm_totp(request.user, code)
         except CodeInvalidError:
@@ -221,7 +216,7 @@ class ReauthenticateView(AuthAPIView):
         summary="Prove it is you again (password, code or passkey): a fresh auth_time.",
     )
     def post(self, request: Request) -> Response:
-        data = _validated(ReauthenticateSerializer, request)
+        data = validated(ReauthenticateSerializer, request)
         user = request.user
         given = [name for name in ("password", "code", "credential") if name in data]
         if len(given) != 1:

@@ -20,7 +20,14 @@ from ..schema import ERROR, NO_CONTENT
 from ..serializers import LoginResponseSerializer
 from . import mfa, network, passkeys, services, throttling
 from .mfa_views import PasskeySerializer, _FactorChangeView, passkey_payload, second_step
-from .views import AuthAPIView, PublicAuthView, client_of, login_response, refuse_foreign_origin
+from .views import (
+    AuthAPIView,
+    PublicAuthView,
+    client_of,
+    login_response,
+    refuse_foreign_origin,
+    validated,
+)
 
 # Each options request writes a challenge row: from one address, this many times the
 # login failures it may make (a page offering passkey autofill asks on every load).
@@ -82,12 +89,6 @@ class RegisteredPasskeySerializer(PasskeySerializer):
     )
 
 
-def _validated(serializer_class: type, data: Any) -> dict[str, Any]:
-    form = serializer_class(data=data)
-    form.is_valid(raise_exception=True)
-    return dict(form.validated_data)
-
-
 def _require_object(data: Any) -> None:
     if not isinstance(data, dict):
         raise exceptions.ValidationError({"non_field_errors": ["Expected a JSON object."]})
@@ -111,7 +112,7 @@ class RegisterView(_FactorChangeView):
         summary="Register a passkey; recovery codes, shown once, if it is the first factor.",
     )
     def post(self, request: Request) -> Response:
-        data = _validated(PasskeyRegistrationSerializer, request.data)
+        data = validated(PasskeyRegistrationSerializer, request)
         passkey, codes = passkeys.register(request.user, data["credential"], data["name"])
         body = {**passkey_payload(passkey), "recovery_codes": codes}
         return Response(body, status=status.HTTP_201_CREATED)
@@ -124,7 +125,7 @@ class PasskeyDetailView(_FactorChangeView):
     )
     def patch(self, request: Request, passkey_id: Any) -> Response:
         """Rename one of your passkeys."""
-        name = _validated(PasskeyNameSerializer, request.data)["name"]
+        name = validated(PasskeyNameSerializer, request)["name"]
         passkey = passkeys.rename(request.user, passkey_id, name)
         if passkey is None:
             raise exceptions.NotFound()
@@ -149,7 +150,7 @@ class SecondFactorOptionsView(PublicAuthView):
     )
     def post(self, request: Request) -> Response:
         refuse_foreign_origin(request)
-        pending = mfa.pending_login(_validated(MfaTokenSerializer, request.data)["mfa_token"])
+        pending = mfa.pending_login(validated(MfaTokenSerializer, request)["mfa_token"])
         return Response({"options": passkeys.second_factor_options(pending.user)})
 
 
@@ -164,7 +165,7 @@ class SecondFactorView(PublicAuthView):
     )
     def post(self, request: Request) -> Response:
         refuse_foreign_origin(request)
-        data = _validated(PasskeySecondFactorSerializer, request.data)
+        data = validated(PasskeySecondFactorSerializer, request)
         pending = mfa.pending_login(data["mfa_token"])
         return second_step(
             request,
@@ -214,7 +215,7 @@ class LoginView(PublicAuthView):
     )
     def post(self, request: Request) -> Response:
         refuse_foreign_origin(request)  # login CSRF, as for a password login
-        credential = _validated(PasskeyCredentialSerializer, request.data)["credential"]
+        credential = validated(PasskeyCredentialSerializer, request)["credential"]
         conf = get_settings()
         ip = network.client_ip(request, conf)
         # Failures count against the address's login budget; a success gives its place back.

@@ -8,7 +8,8 @@ import json
 import jwt
 import pytest
 from spa_auth.conf import get_settings
-from spa_auth.internal import keys
+from django.utils import timezone
+from spa_auth.internal import codec, keys
 
 from tests.conftest import bearer, login
 
@@ -173,9 +174,43 @@ def test_a_deactivated_user_is_refused_on_the_next_request(client, token, user):
 
 
 def test_a_password_set_anywhere_ends_existing_sessions(client, token, user):
+    assert get_user(client, token).status_code == 200  # checked once, and remembered
     user.set_password("a-brand-new-passphrase")
     user.save()
-    assert get_user(client, token).status_code == 401
+    assert get_user(client, token).json()["code"] == "session_revoked"
+
+
+# A verified token is remembered (``codec._verified_payload``): what is remembered must not
+# outlive what made it valid. Each test uses the token first, so the answer is cached.
+
+
+def test_a_remembered_token_is_refused_once_it_expires(client, token, clock):
+    assert get_user(client, token).status_code == 200
+    clock.advance(seconds=300 + 6)
+    assert get_user(client, token).json()["code"] == "token_expired"
+
+
+def test_a_remembered_token_is_refused_once_its_key_is_gone(client, token, settings):
+    assert get_user(client, token).status_code == 200
+    settings.SECRET_KEY = "a-new-secret-key-without-fallbacks-" + "y" * 30
+    # Refused by its signature, not by the session check the new secret also fails.
+    assert get_user(client, token).json()["code"] == "token_invalid"
+
+
+def test_a_remembered_token_is_refused_once_its_session_ends(client, token):
+    assert get_user(client, token).status_code == 200
+    assert client.post("/api/v1/auth/logout/", **bearer(token)).status_code == 204
+    assert get_user(client, token).json()["code"] == "session_revoked"
+
+
+def test_claims_changed_by_one_request_are_not_seen_by_the_next(token):
+    conf = get_settings()
+    verifying = keys.access_keys(conf)
+    first = codec.decode_access_token(token, keys=verifying, now=timezone.now(), conf=conf)
+    first["sub"] = "someone else"
+    first["amr"].append("hwk")
+    again = codec.decode_access_token(token, keys=verifying, now=timezone.now(), conf=conf)
+    assert again["sub"] != "someone else" and again["amr"] == ["pwd"]
 
 
 def test_a_deleted_user_is_refused(client, token, user):

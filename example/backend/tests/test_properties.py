@@ -18,6 +18,7 @@ import uuid
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -218,6 +219,27 @@ def test_the_access_token_codec_returns_claims_or_raises_token_invalid_for_any_i
     assert all(isinstance(claims[name], str) and claims[name] for name in ("sub", "sid", "jti"))
     assert type(claims["iat"]) is int and type(claims["exp"]) is int
     uuid.UUID(claims["sid"])
+
+
+def verdict(token: str, now: Any) -> Any:
+    conf = get_settings()
+    try:
+        return codec.decode_access_token(token, keys=keys.access_keys(conf), now=now, conf=conf)
+    except TokenInvalidError as error:  # TokenExpiredError among them
+        return type(error)
+
+
+@bounded(300)
+@given(token=compact_tokens(), seconds=st.integers(-400, 400))
+def test_a_remembered_verification_answers_as_a_fresh_one(token, seconds):
+    """Verified tokens are remembered per process; whatever the token and however much
+    later it comes back, the answer is the one a first verification would give."""
+    now = timezone.now()
+    verdict(token, now)  # remembered, if it verifies
+    later = now + timedelta(seconds=seconds)
+    remembered = verdict(token, later)
+    codec._verified_payload.cache_clear()
+    assert remembered == verdict(token, later)
 
 
 def respell(token: str, draw: Any) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 
 from tests.conftest import PASSWORD, bearer, login, me
@@ -66,6 +67,36 @@ def test_an_authenticated_request_costs_one_query(user, django_assert_num_querie
     client = Client()
     with django_assert_num_queries(1):
         assert me(client, token).status_code == 200
+
+
+def test_an_execute_wrapper_sees_the_session_lookup(user):
+    """Outside query capture the hot statements skip Django's cursor wrapper, but not the
+    hooks an application installs with ``connection.execute_wrapper``."""
+    token = login(Client(), user).json()["token"]
+    seen = []
+
+    def record(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        assert me(Client(), token).status_code == 200
+    assert len(seen) == 1 and "spa_auth_session" in seen[0]
+
+
+def test_a_database_error_on_the_hot_path_is_djangos_error(user):
+    """The driver's error becomes django.db's, which the API answers as a 503 JSON error:
+    a raw sqlite3 error would be a 500."""
+    token = login(Client(), user).json()["token"]
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE spa_auth_session RENAME TO spa_auth_session_gone")
+    try:
+        response = me(Client(), token)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE spa_auth_session_gone RENAME TO spa_auth_session")
+    assert response.status_code == 503
+    assert response.json()["code"] == "service_unavailable"
 
 
 def test_five_failures_lock_the_account_with_retry_after(user):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 import uuid
@@ -47,9 +48,13 @@ class AccessClaims(TypedDict):
 _ALGORITHMS = get_default_algorithms()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Key:
-    """A key for one algorithm; ``kid`` names it in the token header when set."""
+    """A key for one algorithm; ``kid`` names it in the token header when set.
+
+    Equal only to itself: a key set that changes is new objects, so what was verified
+    under the old keys (``_verified_payload``) is not taken for the new.
+    """
 
     algorithm: str
     signing: Any
@@ -124,7 +129,31 @@ def decode_access_token(
     token: str, *, keys: Sequence[Key], now: datetime, conf: AuthSettings
 ) -> AccessClaims:
     """Verify ``token`` and return its claims, or raise ``TokenInvalidError``."""
-    header, payload, signature = _parse_compact(token, conf.max_token_bytes)
+    if not isinstance(token, str) or len(token) > conf.max_token_bytes:
+        raise TokenInvalidError("too large")
+    verified = _verified_payload(token, tuple(keys), conf.issuer, conf.audience)
+    # A new dict per call: the caller may change it (DRF hands it on as request.auth).
+    claims: AccessClaims = json.loads(verified)
+    leeway = int(conf.leeway.total_seconds())
+    timestamp = now.timestamp()
+    if claims["iat"] > timestamp + leeway or claims.get("nbf", 0) > timestamp + leeway:
+        raise TokenInvalidError("not yet valid")
+    if claims["exp"] <= timestamp - leeway:
+        raise TokenExpiredError("expired")
+    return claims
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified_payload(token: str, keys: tuple[Key, ...], issuer: str, audience: str) -> str:
+    """The claims of a token whose shape, header, signature and claims are valid, as JSON;
+    everything but the time, which the caller checks on every use.
+
+    A pure function of its arguments, so its answers are kept (bounded, least recently
+    used first out): a client sends the same access token until it expires, and this is
+    most of the work of verifying it. Only successes are kept; a refused token is
+    checked in full every time, and a key set that changes is a new argument.
+    """
+    header, payload, signature = _parse_compact(token)
     _check_header(header, keys)
     candidates = [k for k in keys if k.algorithm == header["alg"]]
     if "kid" in header:
@@ -134,14 +163,8 @@ def decode_access_token(
     signing_input = token.rsplit(".", 1)[0].encode()
     if not any(key.verifies(signing_input, signature) for key in candidates):
         raise TokenInvalidError("bad signature")
-    claims = _check_claims(payload, conf)
-    leeway = int(conf.leeway.total_seconds())
-    timestamp = now.timestamp()
-    if claims["iat"] > timestamp + leeway or payload.get("nbf", 0) > timestamp + leeway:
-        raise TokenInvalidError("not yet valid")
-    if claims["exp"] <= timestamp - leeway:
-        raise TokenExpiredError("expired")
-    return claims
+    _check_claims(payload, issuer, audience)
+    return json.dumps(payload)
 
 
 def _b64decode_canonical(segment: str) -> bytes:
@@ -178,9 +201,7 @@ def _parse_json_object(raw: bytes) -> dict[str, Any]:
     return value
 
 
-def _parse_compact(token: str, max_bytes: int) -> tuple[dict[str, Any], dict[str, Any], bytes]:
-    if not isinstance(token, str) or len(token) > max_bytes:
-        raise TokenInvalidError("too large")
+def _parse_compact(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes]:
     if not _COMPACT_JWS.fullmatch(token):
         raise TokenInvalidError("not a compact JWS")
     header_b64, payload_b64, signature_b64 = token.split(".")
@@ -203,7 +224,7 @@ def _check_header(header: dict[str, Any], keys: Sequence[Key]) -> None:
         raise TokenInvalidError("bad kid")
 
 
-def _check_claims(payload: dict[str, Any], conf: AuthSettings) -> AccessClaims:
+def _check_claims(payload: dict[str, Any], issuer: str, audience: str) -> None:
     """Every required claim present and well typed; issuer and audience exact (RFC 8725 §3.8-9)."""
     missing = [name for name in REQUIRED_CLAIMS if name not in payload]
     if missing:
@@ -214,10 +235,9 @@ def _check_claims(payload: dict[str, Any], conf: AuthSettings) -> AccessClaims:
     for name in ("iat", "exp", "nbf"):
         if name in payload and type(payload[name]) is not int:
             raise TokenInvalidError(f"claim {name} must be an integer")
-    if payload["iss"] != conf.issuer or payload["aud"] != conf.audience:
+    if payload["iss"] != issuer or payload["aud"] != audience:
         raise TokenInvalidError("wrong issuer or audience")
     try:
         uuid.UUID(payload["sid"])
     except ValueError as exc:
         raise TokenInvalidError("bad sid") from exc
-    return payload  # type: ignore[return-value]

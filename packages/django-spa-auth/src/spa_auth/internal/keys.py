@@ -91,11 +91,19 @@ def credential_digests(user_id: Any, password_hash: str) -> list[str]:
 
 
 def matches_credential(digest: str, user_id: Any, password_hash: str) -> bool:
-    if constant_time_compare(digest, credential_digest(user_id, password_hash)):
-        return True
+    """Whether a session's digest is that of the user's id and current password hash."""
+    return _matches_credential(digest, str(user_id), password_hash, tuple(_secrets()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _matches_credential(
+    digest: str, user_id: str, password_hash: str, secrets: tuple[str, ...]
+) -> bool:
+    # Every authenticated request asks this of the same few values: a pure function of
+    # them, kept per process (bounded, least recently used first out).
     return any(
-        constant_time_compare(digest, other)
-        for other in credential_digests(user_id, password_hash)[1:]
+        constant_time_compare(digest, credential_digest(user_id, password_hash, secret=secret))
+        for secret in secrets
     )
 
 

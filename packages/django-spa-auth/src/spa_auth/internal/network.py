@@ -8,6 +8,7 @@ client has one spelling in the throttles, the session list and the audit log.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 
@@ -26,6 +27,15 @@ _UNIX_SOCKET_PEER = ipaddress.IPv4Address("127.0.0.1")
 
 def parse_address(text: str) -> IPAddress | None:
     """An address from a header or the socket, or None when it is not one."""
+    # Every request parses its peer's address, and most peers come back: answers for
+    # texts as long as an address are kept per process (bounded, least recent out).
+    return _parse_address(text) if len(text) <= _CACHED_LENGTH else _parse(text)
+
+
+_CACHED_LENGTH = 64
+
+
+def _parse(text: str) -> IPAddress | None:
     text = text.strip()
     for pattern in (_BRACKETED, _IPV4_WITH_PORT):
         match = pattern.fullmatch(text)
@@ -43,6 +53,9 @@ def parse_address(text: str) -> IPAddress | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         return address.ipv4_mapped
     return address
+
+
+_parse_address = functools.lru_cache(maxsize=1024)(_parse)
 
 
 def _is_trusted(address: IPAddress, conf: AuthSettings) -> bool:
@@ -95,6 +108,7 @@ def client_ip(request: HttpRequest, conf: AuthSettings) -> str | None:
     return str(address) if address is not None else None
 
 
+@functools.lru_cache(maxsize=1024)  # of canonical addresses (``client_ip``): short texts
 def throttle_key(ip: str | None) -> str | None:
     """The key an address is rate-limited under: IPv6 clients by their /64, the smallest
     block one subscriber is given (RFC 6177), so rotating within it resets nothing."""

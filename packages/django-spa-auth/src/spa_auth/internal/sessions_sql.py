@@ -160,8 +160,14 @@ _prepared_on: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictiona
 
 
 def _run(connection: Any, sql: str, params: list[Any]) -> Any:
-    """One row of ``sql``, through Django's cursor (query capture, execute wrappers and
-    error translation stay as they are).
+    """One row of ``sql``.
+
+    When nothing observes the connection's queries, the statement goes to the driver's
+    own cursor: Django's cursor wrapper, its per-call rewrite of SQLite's placeholders
+    and its context managers cost as much as SQLite's indexed lookup itself. Query
+    capture (``assertNumQueries``, ``CaptureQueriesContext``, ``DEBUG``'s query log) and
+    ``connection.execute_wrapper()`` hooks see these statements as any other: with either
+    in use they go through Django's cursor. Errors are Django's either way.
 
     PostgreSQL plans a statement each time it receives one: for the joined lookup of the
     hot path that is about half of the round trip. On PostgreSQL the statement is prepared
@@ -169,18 +175,54 @@ def _run(connection: Any, sql: str, params: list[Any]) -> Any:
     trip in its life) and executed by name after that.
     """
     _check_idle_connection(connection)
-    with connection.cursor() as cursor:
-        if _can_prepare(connection):
-            name, prepare = _prepared_form(sql)
-            names = _prepared_on.setdefault(connection.connection, set())
-            if name not in names:
-                cursor.execute(prepare)
-                names.add(name)
-            placeholders = ", ".join(["%s"] * len(params))
-            cursor.execute(f"EXECUTE {name} ({placeholders})", params)
-        else:
+    # What Django's cursor() does first, and the prepared names need the open connection.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    if _can_prepare(connection):
+        name, prepare = _prepared_form(sql)
+        names = _prepared_on.setdefault(connection.connection, set())
+        if name not in names:
+            _execute(connection, prepare, None)
+            names.add(name)
+        sql = _execute_form(name, len(params))
+    return _execute(connection, sql, params)
+
+
+def _execute(connection: Any, sql: str, params: list[Any] | None) -> Any:
+    if connection.queries_logged or connection.execute_wrappers:
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
-        return cursor.fetchone()
+            return cursor.fetchone() if cursor.description else None
+    # What Django's cursor and its execute() check, then the driver's own cursor: on
+    # SQLite the plain one (Django's subclass rewrites the placeholders on every call), on
+    # PostgreSQL the backend's (it registers the connection's time zone).
+    connection.validate_thread_sharing()
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors:
+        if connection.vendor == "sqlite":
+            cursor = connection.connection.cursor()
+        else:
+            cursor = connection.create_cursor()
+        try:
+            if params is None:
+                cursor.execute(sql)
+            else:
+                cursor.execute(_native_placeholders(connection.vendor, sql), params)
+            return cursor.fetchone() if cursor.description else None
+        finally:
+            cursor.close()
+
+
+@functools.lru_cache(maxsize=32)
+def _native_placeholders(vendor: str, sql: str) -> str:
+    """``sql`` in the driver's parameter style: SQLite's ``?`` for Django's ``%s`` (the
+    rewrite Django's SQLite cursor makes on every call); psycopg takes ``%s`` itself."""
+    return re.sub(r"(?<!%)%s", "?", sql).replace("%%", "%") if vendor == "sqlite" else sql
+
+
+@functools.lru_cache(maxsize=32)
+def _execute_form(name: str, count: int) -> str:
+    return f"EXECUTE {name} ({', '.join(['%s'] * count)})"
 
 
 def _can_prepare(connection: Any) -> bool:

@@ -3,7 +3,12 @@
 -- The first token and the path come from the environment (measure.refresh_rate).
 local token = os.getenv("BENCH_REFRESH_TOKEN")
 local path = os.getenv("BENCH_REFRESH_PATH")
-local refused = 0
+refused = 0 -- global: done() runs in the main interpreter and reads it from each thread
+local threads = {}
+
+setup = function(thread)
+  threads[#threads + 1] = thread
+end
 
 request = function()
   return wrk.format("POST", path, { ["Content-Type"] = "application/json" },
@@ -20,5 +25,9 @@ response = function(status, headers, body)
 end
 
 done = function(summary, latency, requests)
-  io.write(string.format("refused: %d\n", refused))
+  local total = 0
+  for _, thread in ipairs(threads) do
+    total = total + thread:get("refused")
+  end
+  io.write(string.format("refused: %d\n", total))
 end

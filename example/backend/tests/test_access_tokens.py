@@ -7,8 +7,8 @@ import json
 
 import jwt
 import pytest
-from spa_auth.conf import get_settings
 from django.utils import timezone
+from spa_auth.conf import get_settings
 from spa_auth.internal import codec, keys
 
 from tests.conftest import bearer, login
@@ -194,6 +194,15 @@ def test_a_remembered_token_is_refused_once_its_key_is_gone(client, token, setti
     assert get_user(client, token).status_code == 200
     settings.SECRET_KEY = "a-new-secret-key-without-fallbacks-" + "y" * 30
     # Refused by its signature, not by the session check the new secret also fails.
+    assert get_user(client, token).json()["code"] == "token_invalid"
+
+
+def test_a_remembered_token_is_refused_once_the_issuer_or_audience_changes(client, token, settings):
+    assert get_user(client, token).status_code == 200
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "ISSUER": "another-issuer"}
+    assert get_user(client, token).json()["code"] == "token_invalid"
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "ISSUER": get_settings().issuer}
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "AUDIENCE": "another-api"}
     assert get_user(client, token).json()["code"] == "token_invalid"
 
 

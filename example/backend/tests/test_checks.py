@@ -7,7 +7,7 @@ from sqlite3 import dbapi2
 
 import pytest
 from django.db import connection
-from spa_auth.checks import check_database, check_production_settings
+from spa_auth.checks import check_configuration, check_database, check_production_settings
 
 
 def ids(settings_overrides, settings) -> list[str]:
@@ -118,3 +118,10 @@ def test_a_missing_middleware_or_throttled_backend_is_warned_about(settings):
     settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
     found = {w.id for w in check_integration()}
     assert found == {"spa_auth.W020", "spa_auth.W021", "spa_auth.E022"}
+
+
+@pytest.mark.parametrize("key", ["ISSUER", "AUDIENCE"])
+@pytest.mark.parametrize("value", [["spa-auth-api"], "", 7])
+def test_an_issuer_or_audience_that_is_not_a_string_is_refused(settings, key, value):
+    settings.SPA_AUTH = {**settings.SPA_AUTH, key: value}
+    assert [error.id for error in check_configuration()] == ["spa_auth.E010"]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import gc
 import json
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from django.core.management import call_command
+from spa_auth.internal import codec
 
 from tests.conftest import bearer, login
 
@@ -71,6 +73,19 @@ def test_rotation_keeps_everyone_signed_in(client, user, asymmetric, capsys):
         ).status_code
         == 200
     )
+
+
+def test_a_retired_key_is_not_kept_in_memory_for_the_tokens_it_verified(client, user, asymmetric):
+    token = login(client).json()["token"]
+    old_kid = header_of(token)["kid"]
+    assert client.get("/api/v1/user/", **bearer(token)).status_code == 200  # remembered
+    call_command("jwt_keys", "rotate")
+    call_command("jwt_keys", "retire", old_kid)
+    assert client.get("/api/v1/user/", **bearer(token)).status_code == 401
+    del token
+    gc.collect()
+    # type(), not isinstance(): the heap holds dead weak proxies, which raise when asked
+    assert not [o for o in gc.get_objects() if type(o) is codec.Key and o.kid == old_kid]
 
 
 def test_the_active_key_cannot_be_retired(asymmetric, settings):

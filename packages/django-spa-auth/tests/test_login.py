@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.transaction import TransactionManagementError
 from django.test import Client
+from spa_auth.internal import services
 
 from tests.conftest import PASSWORD, bearer, login, me
 
@@ -97,6 +99,44 @@ def test_a_database_error_on_the_hot_path_is_djangos_error(user):
             cursor.execute("ALTER TABLE spa_auth_session_gone RENAME TO spa_auth_session")
     assert response.status_code == 503
     assert response.json()["code"] == "service_unavailable"
+
+
+def test_the_session_lookup_is_refused_inside_a_broken_transaction(user):
+    """Django refuses queries in an atomic block marked for rollback; so does the lookup."""
+    token = login(Client(), user).json()["token"]
+    with transaction.atomic():
+        transaction.set_rollback(True)
+        with pytest.raises(TransactionManagementError):
+            services.authenticate_access_token(token)
+
+
+def test_a_backend_that_subclasses_djangos_gets_the_lookup_through_its_cursor(user, monkeypatch):
+    """A backend may do work per cursor (django-tenants sets the search_path there)."""
+    token = login(Client(), user).json()["token"]
+    cursors = []
+
+    wrapper = connections[DEFAULT_DB_ALIAS]  # ``connection`` is a proxy to it
+
+    class Customised(type(wrapper)):  # type: ignore[misc]
+        def _cursor(self, name=None):
+            cursors.append(name)
+            return super()._cursor(name)
+
+    monkeypatch.setattr(wrapper, "__class__", Customised)
+    assert me(Client(), token).status_code == 200
+    assert cursors
+
+
+def test_a_connection_whose_cursor_is_replaced_gets_the_lookup_through_it(user, monkeypatch):
+    """Django's SimpleTestCase forbids queries by replacing ``connection.cursor``."""
+    token = login(Client(), user).json()["token"]
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("no queries here")
+
+    monkeypatch.setattr(connection, "cursor", forbidden)
+    with pytest.raises(AssertionError, match="no queries here"):
+        services.authenticate_access_token(token)
 
 
 def test_five_failures_lock_the_account_with_retry_after(user):

@@ -121,4 +121,7 @@ def _build(source: dict[str, Any]) -> AuthSettings:
             value, (int, float)
         ):
             overrides[key] = timedelta(seconds=value)
+    for key in ("issuer", "audience"):
+        if key in overrides and not (isinstance(overrides[key], str) and overrides[key]):
+            raise ValueError(f"SPA_AUTH {key.upper()} must be a non-empty string")
     return AuthSettings(**overrides)

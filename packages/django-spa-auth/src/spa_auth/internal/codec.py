@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from jwt.algorithms import get_default_algorithms
 
@@ -43,6 +43,7 @@ class AccessClaims(TypedDict):
     jti: str
     iat: int
     exp: int
+    nbf: NotRequired[int]
 
 
 _ALGORITHMS = get_default_algorithms()
@@ -131,7 +132,8 @@ def decode_access_token(
     """Verify ``token`` and return its claims, or raise ``TokenInvalidError``."""
     if not isinstance(token, str) or len(token) > conf.max_token_bytes:
         raise TokenInvalidError("too large")
-    verified = _verified_payload(token, tuple(keys), conf.issuer, conf.audience)
+    verify = _verified_payload if len(token) <= _REMEMBERED_LENGTH else _verify_payload
+    verified = verify(token, tuple(keys), conf.issuer, conf.audience)
     # A new dict per call: the caller may change it (DRF hands it on as request.auth).
     claims: AccessClaims = json.loads(verified)
     leeway = int(conf.leeway.total_seconds())
@@ -143,16 +145,9 @@ def decode_access_token(
     return claims
 
 
-@functools.lru_cache(maxsize=4096)
-def _verified_payload(token: str, keys: tuple[Key, ...], issuer: str, audience: str) -> str:
+def _verify_payload(token: str, keys: tuple[Key, ...], issuer: str, audience: str) -> str:
     """The claims of a token whose shape, header, signature and claims are valid, as JSON;
-    everything but the time, which the caller checks on every use.
-
-    A pure function of its arguments, so its answers are kept (bounded, least recently
-    used first out): a client sends the same access token until it expires, and this is
-    most of the work of verifying it. Only successes are kept; a refused token is
-    checked in full every time, and a key set that changes is a new argument.
-    """
+    everything but the time, which the caller checks on every use."""
     header, payload, signature = _parse_compact(token)
     _check_header(header, keys)
     candidates = [k for k in keys if k.algorithm == header["alg"]]
@@ -165,6 +160,24 @@ def _verified_payload(token: str, keys: tuple[Key, ...], issuer: str, audience: 
         raise TokenInvalidError("bad signature")
     _check_claims(payload, issuer, audience)
     return json.dumps(payload)
+
+
+# ``_verify_payload`` is a pure function of its arguments, so its answers are kept
+# (bounded, the least recently used out): a client sends the same access token until it
+# expires, and verifying it is most of the work. A token that fails is not kept and is
+# checked in full every time; one that verified is kept whatever its time, which is
+# checked on every use. A changed key set is new key objects (``Key`` is equal only to
+# itself), so a new argument. This server's tokens are about 500 characters; a longer
+# one (claims added by ACCESS_TOKEN_CLAIMS) is verified every time, so what is kept
+# stays a few MiB per process.
+_verified_payload = functools.lru_cache(maxsize=2048)(_verify_payload)
+_REMEMBERED_LENGTH = 2048
+
+
+def forget_verified() -> None:
+    """Drop every remembered verification: called when a key set is replaced, so that a
+    retired key does not stay in memory for the tokens it once verified."""
+    _verified_payload.cache_clear()
 
 
 def _b64decode_canonical(segment: str) -> bytes:

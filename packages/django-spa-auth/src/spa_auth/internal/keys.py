@@ -20,7 +20,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from ..conf import SYMMETRIC_ALGORITHMS, AuthSettings
 from ..errors import RefreshInvalidError
-from . import keyset
+from . import codec, keyset
 from .codec import Key
 from .keyset import KeysetError
 
@@ -49,6 +49,7 @@ def access_keys(conf: AuthSettings) -> list[Key]:
 
 @functools.lru_cache(maxsize=8)
 def _derived_keys(algorithm: str, secrets: tuple[str, ...]) -> list[Key]:
+    codec.forget_verified()  # a new key set: nothing verified under another is kept
     keys = []
     for secret in secrets:
         material = salted_hmac(

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import get_default_algorithms
 
+from . import codec
 from .codec import Key
 
 ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "ES256", "EdDSA"})
@@ -104,6 +105,7 @@ def load_keys(path: Path) -> list[Key]:
     if not stored or ordered[0].status != "active":
         raise KeysetError(f"{path} has no active key")
     _loaded[path] = (stamp, keys)
+    codec.forget_verified()  # nothing verified under the old set is kept alive
     return keys
 
 

@@ -165,9 +165,10 @@ def _run(connection: Any, sql: str, params: list[Any]) -> Any:
     When nothing observes the connection's queries, the statement goes to the driver's
     own cursor: Django's cursor wrapper, its per-call rewrite of SQLite's placeholders
     and its context managers cost as much as SQLite's indexed lookup itself. Query
-    capture (``assertNumQueries``, ``CaptureQueriesContext``, ``DEBUG``'s query log) and
-    ``connection.execute_wrapper()`` hooks see these statements as any other: with either
-    in use they go through Django's cursor. Errors are Django's either way.
+    capture (``assertNumQueries``, ``CaptureQueriesContext``, ``DEBUG``'s query log),
+    ``connection.execute_wrapper()`` hooks and backends that subclass Django's see these
+    statements as any other: with any of them they go through Django's cursor
+    (``_on_the_drivers_cursor``). Errors are Django's either way.
 
     PostgreSQL plans a statement each time it receives one: for the joined lookup of the
     hot path that is about half of the round trip. On PostgreSQL the statement is prepared
@@ -189,7 +190,7 @@ def _run(connection: Any, sql: str, params: list[Any]) -> Any:
 
 
 def _execute(connection: Any, sql: str, params: list[Any] | None) -> Any:
-    if connection.queries_logged or connection.execute_wrappers:
+    if not _on_the_drivers_cursor(connection):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone() if cursor.description else None
@@ -211,6 +212,27 @@ def _execute(connection: Any, sql: str, params: list[Any] | None) -> Any:
             return cursor.fetchone() if cursor.description else None
         finally:
             cursor.close()
+
+
+# Django's own backends: a subclass may do work per cursor (django-tenants sets the
+# search_path in ``_cursor()``), so its statements take Django's way.
+_STOCK_BACKENDS = frozenset(
+    {"django.db.backends.sqlite3.base", "django.db.backends.postgresql.base"}
+)
+
+
+def _on_the_drivers_cursor(connection: Any) -> bool:
+    """Whether nothing would miss a statement that skips Django's cursor: a stock backend,
+    no cursor replaced on the connection (Django's ``SimpleTestCase`` forbids queries
+    that way), no query capture and no execute wrappers."""
+    backend = type(connection)
+    return (
+        backend.__module__ in _STOCK_BACKENDS
+        and backend.__name__ == "DatabaseWrapper"
+        and "cursor" not in vars(connection)
+        and not connection.queries_logged
+        and not connection.execute_wrappers
+    )
 
 
 @functools.lru_cache(maxsize=32)
@@ -258,6 +280,7 @@ def _check_idle_connection(connection: Any) -> None:
     """
     if (
         connection.connection is None
+        or connection.vendor == "sqlite"  # a file, no socket: Django's check costs nothing
         or not connection.health_check_enabled
         or connection.health_check_done
         or connection.in_atomic_block
@@ -352,7 +375,7 @@ def rotate(
     for converter in statements.absolute_expiry_converters:
         expires = converter(expires, statements.absolute_expiry_column, connection)
     # The key as the model holds it (SQLite returns a UUID key as 32 hex digits).
-    user_id = get_user_model()._meta.pk.to_python(row[0])
+    user_id = statements.user.model._meta.pk.to_python(row[0])
     auth_time = row[4]
     for converter in statements.auth_time_converters:
         auth_time = converter(auth_time, statements.auth_time_column, connection)

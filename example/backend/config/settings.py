@@ -44,7 +44,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "spa_auth.middleware.SpaAuthMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "api.middleware.LazyMessageMiddleware",  # Django's, storage built on first use
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

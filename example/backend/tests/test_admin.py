@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from spa_auth.models import AuditEvent, Session
 
 from tests.conftest import bearer, login
@@ -18,8 +19,6 @@ def admin_client(client, user_factory):
 
 
 def test_the_revoke_action_ends_the_selected_sessions_at_once(admin_client, user):
-    from django.test import Client
-
     api = Client()
     token = login(api).json()["token"]
     session = Session.objects.get(user=user)
@@ -30,6 +29,23 @@ def test_the_revoke_action_ends_the_selected_sessions_at_once(admin_client, user
     assert response.status_code == 302
     assert Session.objects.get(pk=session.pk).revoke_reason == "admin"
     assert api.get("/api/v1/user/", **bearer(token)).status_code == 401
+    # The message survives the redirect (api.middleware.LazyMessageMiddleware).
+    assert "Revoked 1 sessions." in admin_client.get(response["Location"]).content.decode()
+
+
+def test_api_calls_between_an_admin_action_and_its_next_page_keep_its_message(admin_client, user):
+    """API calls in between never build the message storage: they neither show the
+    message nor drop it."""
+    login(Client())
+    session = Session.objects.get(user=user)
+    response = admin_client.post(
+        "/admin/spa_auth/session/",
+        {"action": "revoke", "_selected_action": [str(session.pk)]},
+    )
+    assert "messages" in response.cookies
+    for _ in range(2):
+        assert "messages" not in admin_client.get("/api/v1/health/").cookies
+    assert "Revoked 1 sessions." in admin_client.get(response["Location"]).content.decode()
 
 
 def test_deactivating_a_user_in_the_admin_refuses_their_tokens(admin_client, user):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.transaction import TransactionManagementError
 from django.test import Client
+from django.utils import timezone
 from spa_auth.internal import services
 
 from tests.conftest import PASSWORD, bearer, login, me
@@ -137,6 +140,27 @@ def test_a_connection_whose_cursor_is_replaced_gets_the_lookup_through_it(user, 
     monkeypatch.setattr(connection, "cursor", forbidden)
     with pytest.raises(AssertionError, match="no queries here"):
         services.authenticate_access_token(token)
+
+
+def fields_of(user):
+    return {f.attname: getattr(user, f.attname) for f in user._meta.concrete_fields}
+
+
+def test_the_user_of_the_hot_path_is_the_user_the_orm_reads_after_every_change(user):
+    """Converted column values are reused across requests; every change still shows."""
+    token = login(Client(), user).json()["token"]
+    model = get_user_model()
+    for change in (
+        {"last_login": timezone.now() - timedelta(days=3)},
+        {"is_staff": True, "first_name": "Ada"},
+        {"last_login": None, "date_joined": timezone.now() - timedelta(days=400)},
+    ):
+        model.objects.filter(pk=user.pk).update(**change)
+        found, _claims = services.authenticate_access_token(token)
+        assert fields_of(found) == fields_of(model.objects.get(pk=user.pk))
+        found.first_name = "changed by this request only"
+        again, _claims = services.authenticate_access_token(token)
+        assert again.first_name != found.first_name and again is not found
 
 
 def test_five_failures_lock_the_account_with_retry_after(user):

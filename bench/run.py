@@ -318,7 +318,8 @@ def table(rows: list[Row], figures: dict[str, Any]) -> list[str]:
     for label, key, target, check, fmt in rows:
         value = figures[key]
         met = "" if check is None else ("yes" if check(value) else "NO")
-        lines.append(f"| {label} | {fmt.format(value)} | {target} | {met} |")
+        shown = fmt.format(value).replace("-0.00", "0.00")  # a gap of -0.003 is none
+        lines.append(f"| {label} | {shown} | {target} | {met} |")
     return lines
 
 

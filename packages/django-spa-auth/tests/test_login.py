@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -177,3 +182,32 @@ def test_the_lock_is_per_account(user, user_factory):
 
 def test_the_suite_runs_on_the_configured_user_model(settings):
     assert get_user_model()._meta.label == settings.AUTH_USER_MODEL
+
+
+_ON_DRFS_DEFAULT_PARSERS = """
+import django, json, tests.settings as project
+project.ALLOWED_HOSTS = ["testserver"]
+project.REST_FRAMEWORK = {
+    k: v for k, v in project.REST_FRAMEWORK.items() if k != "DEFAULT_PARSER_CLASSES"
+}
+django.setup()
+from django.test import Client
+client, path = Client(), "/api/v1/auth/verify_token/"
+nested = client.post(path, "[" * 100000 + "]" * 100000, content_type="application/json")
+form = client.post(path, "token=x", content_type="application/x-www-form-urlencoded")
+print(json.dumps([nested.status_code, form.status_code]))
+"""
+
+
+def test_the_auth_endpoints_parse_strict_json_on_drfs_default_parsers_too():
+    """A project that keeps DRF's default parsers still gets a 400 for nested JSON (DRF's
+    parser lets the RecursionError out as a 500) and a 415 for a form post."""
+    done = subprocess.run(
+        [sys.executable, "-c", _ON_DRFS_DEFAULT_PARSERS],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout.splitlines()[-1]) == [400, 415]

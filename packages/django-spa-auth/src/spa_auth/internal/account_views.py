@@ -22,7 +22,6 @@ from rest_framework.response import Response
 
 from ..conf import AuthSettings, get_settings
 from ..errors import KeyInvalidError, MailNotConfiguredError, SignupDisabledError
-from ..parsers import StrictJSONParser
 from ..schema import ERROR, NO_CONTENT
 from . import accounts, cookies, network, throttling
 from .account_keys import fold
@@ -46,13 +45,8 @@ from .views import (
 )
 
 
-class _PublicAccountView(PublicAuthView):
-    parser_classes = [StrictJSONParser]
-
-
 class _SignedInAccountView(StepUpMixin, AuthAPIView):
     permission_classes = [permissions.IsAuthenticated]
-    parser_classes = [StrictJSONParser]
 
 
 _ACCEPTED = {202: AcceptedSerializer, 400: ERROR, 415: ERROR, 429: ERROR, 503: ERROR}
@@ -96,7 +90,7 @@ def _accepted(detail: str, code: str, http_status: int = status.HTTP_202_ACCEPTE
 
 
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")
-class RegisterView(_PublicAccountView):
+class RegisterView(PublicAuthView):
     @extend_schema(
         request=RegisterSerializer,
         responses={201: AcceptedSerializer, **_ACCEPTED, 403: ERROR},
@@ -122,7 +116,7 @@ class RegisterView(_PublicAccountView):
         )
 
 
-class VerifyEmailView(_PublicAccountView):
+class VerifyEmailView(PublicAuthView):
     @extend_schema(
         request=KeySerializer, responses={200: AcceptedSerializer, 400: ERROR, 429: ERROR}
     )
@@ -133,7 +127,7 @@ class VerifyEmailView(_PublicAccountView):
         return _accepted("Your email address is confirmed.", "email_verified", status.HTTP_200_OK)
 
 
-class ResendVerificationView(_PublicAccountView):
+class ResendVerificationView(PublicAuthView):
     @extend_schema(request=EmailSerializer, responses=_ACCEPTED)
     def post(self, request: Request) -> Response:
         conf = get_settings()
@@ -150,7 +144,7 @@ class ResendVerificationView(_PublicAccountView):
         )
 
 
-class PasswordResetView(_PublicAccountView):
+class PasswordResetView(PublicAuthView):
     @extend_schema(
         request=EmailSerializer,
         responses=_ACCEPTED,
@@ -171,7 +165,7 @@ class PasswordResetView(_PublicAccountView):
 
 
 @method_decorator(sensitive_post_parameters("new_password"), name="dispatch")
-class PasswordResetConfirmView(_PublicAccountView):
+class PasswordResetConfirmView(PublicAuthView):
     @extend_schema(
         request=PasswordResetConfirmSerializer,
         responses={204: NO_CONTENT, 400: ERROR, 429: ERROR},
@@ -218,7 +212,7 @@ class EmailChangeView(_SignedInAccountView):
         )
 
 
-class EmailChangeConfirmView(_PublicAccountView):
+class EmailChangeConfirmView(PublicAuthView):
     @extend_schema(
         request=KeySerializer, responses={200: EmailChangedSerializer, 400: ERROR, 429: ERROR}
     )

@@ -16,7 +16,6 @@ from rest_framework.response import Response
 from ..conf import get_settings
 from ..errors import CodeInvalidError, PasskeyInvalidError
 from ..models import Passkey
-from ..parsers import StrictJSONParser
 from ..schema import ERROR, NO_CONTENT
 from ..serializers import LoginResponseSerializer, RefreshResponseSerializer
 from . import mfa, passkeys, services, step_up, throttling
@@ -117,8 +116,6 @@ def passkey_payload(passkey: Passkey) -> dict[str, Any]:
 
 @method_decorator(sensitive_post_parameters("code", "mfa_token"), name="dispatch")
 class MfaAuthenticateView(PublicAuthView):
-    parser_classes = [StrictJSONParser]
-
     @extend_schema(
         request=MfaCodeSerializer,
         responses={200: LoginResponseSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
@@ -154,7 +151,6 @@ class _FactorChangeView(AuthAPIView):
     ``reauthentication_required`` with RFC 9470's challenge; the app asks and retries."""
 
     permission_classes = [permissions.IsAuthenticated]
-    parser_classes = [StrictJSONParser]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -208,7 +204,6 @@ class RecoveryCodesView(_FactorChangeView):
 @method_decorator(sensitive_post_parameters("password", "code"), name="dispatch")
 class ReauthenticateView(AuthAPIView):
     permission_classes = [permissions.IsAuthenticated]
-    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         request=ReauthenticateSerializer,

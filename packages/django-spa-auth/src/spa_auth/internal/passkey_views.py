@@ -15,7 +15,6 @@ from rest_framework.response import Response
 
 from ..conf import get_settings
 from ..errors import CodeInvalidError, PasskeyInvalidError
-from ..parsers import StrictJSONParser
 from ..schema import ERROR, NO_CONTENT
 from ..serializers import LoginResponseSerializer
 from . import mfa, network, passkeys, services, throttling
@@ -141,8 +140,6 @@ class PasskeyDetailView(_FactorChangeView):
 
 @method_decorator(sensitive_post_parameters("mfa_token"), name="dispatch")
 class SecondFactorOptionsView(PublicAuthView):
-    parser_classes = [StrictJSONParser]
-
     @extend_schema(
         request=MfaTokenSerializer,
         responses={200: PasskeyOptionsSerializer, 400: ERROR, 401: ERROR, 503: ERROR},
@@ -156,8 +153,6 @@ class SecondFactorOptionsView(PublicAuthView):
 
 @method_decorator(sensitive_post_parameters("mfa_token"), name="dispatch")
 class SecondFactorView(PublicAuthView):
-    parser_classes = [StrictJSONParser]
-
     @extend_schema(
         request=PasskeySecondFactorSerializer,
         responses={200: LoginResponseSerializer, 400: ERROR, 401: ERROR, 429: ERROR, 503: ERROR},
@@ -175,8 +170,6 @@ class SecondFactorView(PublicAuthView):
 
 
 class LoginOptionsView(PublicAuthView):
-    parser_classes = [StrictJSONParser]
-
     @extend_schema(
         request=None,
         responses={200: PasskeyOptionsSerializer, 400: ERROR, 429: ERROR, 503: ERROR},
@@ -199,8 +192,6 @@ class LoginOptionsView(PublicAuthView):
 
 
 class LoginView(PublicAuthView):
-    parser_classes = [StrictJSONParser]
-
     @extend_schema(
         request=PasskeyCredentialSerializer,
         responses={
@@ -237,7 +228,6 @@ class LoginView(PublicAuthView):
 
 class ReauthenticateOptionsView(AuthAPIView):
     permission_classes = [permissions.IsAuthenticated]
-    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         request=None,

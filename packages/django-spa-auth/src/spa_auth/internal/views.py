@@ -179,9 +179,15 @@ class JSONOnlyNegotiation(BaseContentNegotiation):
 
 
 class AuthAPIView(APIView):
-    """Every auth endpoint: JSON only, and never stored by a cache (RFC 6749 §5.1)."""
+    """Every auth endpoint: JSON only, and never stored by a cache (RFC 6749 §5.1).
+
+    The parser is set here, not left to the project's ``DEFAULT_PARSER_CLASSES``: a
+    cross-site HTML form cannot send JSON without a CORS preflight, and DRF's own parser
+    lets deeply nested JSON escape as a 500.
+    """
 
     content_negotiation_class = JSONOnlyNegotiation
+    parser_classes = [StrictJSONParser]
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -201,9 +207,6 @@ class PublicAuthView(AuthAPIView):
 
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class ObtainTokenView(PublicAuthView):
-    # JSON only: a cross-site HTML form cannot send it without a CORS preflight.
-    parser_classes = [StrictJSONParser]
-
     @extend_schema(
         request=LoginSerializer,
         responses={200: LoginResponseSerializer, 400: ERROR, 401: ERROR, 415: ERROR, 429: ERROR},
@@ -349,7 +352,6 @@ class SessionDetailView(StepUpMixin, AuthAPIView):
 @method_decorator(sensitive_post_parameters(), name="dispatch")
 class PasswordChangeView(StepUpMixin, AuthAPIView):
     permission_classes = [permissions.IsAuthenticated]
-    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         request=PasswordChangeSerializer,

@@ -56,7 +56,11 @@ class _Columns:
     others: list[tuple[int, Any, Any]] = field(default_factory=list)  # the other converters
 
     @classmethod
-    def of(cls, model: type[Model], table_alias: str, alias: str) -> _Columns:
+    def of(
+        cls, model: type[Model], table_alias: str, alias: str, *, reuse: bool = False
+    ) -> _Columns:
+        """``reuse``: keep converted values (for the user, whose row comes back unchanged;
+        a session's times change with every refresh)."""
         connection = connections[alias]
         quote = connection.ops.quote_name
         fields = model._meta.concrete_fields
@@ -70,7 +74,7 @@ class _Columns:
                 {
                     index
                     for index, _, _ in converters
-                    if fields[index].get_internal_type() in _REUSABLE
+                    if reuse and fields[index].get_internal_type() in _REUSABLE
                 }
             )
         )
@@ -89,7 +93,7 @@ class _Columns:
             key = (connection.timezone_name, settings.USE_TZ, *[values[i] for i in self.reusable])
             converted = self.converted.get(key)
             if converted is None:
-                converted = self._convert(list(values), connection, self.reusable)
+                converted = self._convert(list(values), connection)
                 if len(self.converted) >= _REMEMBERED_ROWS:
                     self.converted.clear()
                 self.converted[key] = converted
@@ -99,11 +103,12 @@ class _Columns:
             values[index] = converter(values[index], column, connection)
         return self.model.from_db(connection.alias, self.attnames, values)
 
-    def _convert(self, values: list[Any], connection: Any, positions: tuple[int, ...]) -> list[Any]:
+    def _convert(self, values: list[Any], connection: Any) -> list[Any]:
+        """The reusable positions' values, converted."""
         for index, converter, column in self.converters:
-            if index in positions:
+            if index in self.reusable:
                 values[index] = converter(values[index], column, connection)
-        return [values[index] for index in positions]
+        return [values[index] for index in self.reusable]
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,8 @@ def _statements(alias: str) -> _Statements:
         return _prepared[key]
     user_model = get_user_model()
     quote = connections[alias].ops.quote_name
-    session, user = _Columns.of(Session, "s", alias), _Columns.of(user_model, "u", alias)
+    session = _Columns.of(Session, "s", alias)
+    user = _Columns.of(user_model, "u", alias, reuse=True)
     table = quote(Session._meta.db_table)
     joined = (
         f"FROM {table} s INNER JOIN {quote(user_model._meta.db_table)} u "

@@ -629,14 +629,22 @@ def test_the_admin_login_of_an_account_without_mfa_is_unchanged(staff: Any) -> N
 
 
 def test_staff_need_a_factor_under_the_policy(
-    client: Client, staff: Any, settings: Any, clock: Any
+    client: Client, staff: Any, settings: Any, clock: Any, mailoutbox: list[Any]
 ) -> None:
     settings.SPA_AUTH = {**settings.SPA_AUTH, "MFA_POLICY": "required_for_staff"}
     refused = admin_login(Client())
     assert "Staff accounts need a second factor" in refused.content.decode()
     token = login(client).json()["token"]
     assert client.get("/api/v1/users/", **bearer(token)).status_code == 403
-    secret, _ = enable_totp(client, reauthenticated(client, clock), clock)
+    token = reauthenticated(client, clock)
+    # The password alone does not set up the first factor: the mailed enrolment link does.
+    refused = post(client, "mfa/totp/setup/", **bearer(token))
+    assert (refused.status_code, refused.json()["code"]) == (403, "mfa_enrolment_required")
+    assert post(client, "mfa/enrolment/", **bearer(token)).status_code == 202
+    key = mailoutbox[-1].body.split("#key=")[1].split()[0]
+    granted = post(client, "mfa/enrolment/confirm/", {"key": key}, **bearer(token))
+    assert granted.status_code == 200, granted.content
+    secret, _ = enable_totp(client, token, clock)
     clock.advance(seconds=30)
     pending = start_login(client)
     done = post(

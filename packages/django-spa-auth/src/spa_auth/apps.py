@@ -18,7 +18,7 @@ class SpaAuthConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks, schema  # noqa: F401  (they register themselves)
-        from .internal import accounts, mfa, receivers, tasks  # noqa: F401  (their tasks)
+        from .internal import accounts, enrolment, mfa, receivers, tasks  # noqa: F401 (tasks)
 
         user_login_failed.connect(receivers.record_login_failure, dispatch_uid="spa_auth.failed")
         user_logged_in.connect(receivers.link_django_session, dispatch_uid="spa_auth.logged_in")

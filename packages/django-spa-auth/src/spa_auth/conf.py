@@ -65,6 +65,8 @@ class AuthSettings:
     verify_email_path: str = "/verify-email"
     reset_password_path: str = "/reset-password"
     confirm_email_path: str = "/confirm-email"
+    # The enrolment link of a staff account's first factor (required_for_staff).
+    enrol_factor_path: str = "/enrol-factor"
     site_name: str = "spa-auth"
     verification_key_lifetime: timedelta = timedelta(days=3)
     reset_key_lifetime: timedelta = timedelta(hours=1)

@@ -82,6 +82,40 @@ class UsernameTakenError(AuthError):
     code = "username_taken"
 
 
+class ConfirmationRequiredError(AuthError):
+    """A mailed key that creates or moves an account, posted without the account's
+    password: nothing is spent; the answer names what the key would do, so that the page
+    can ask the person to confirm it (a mail scanner opening the link does nothing)."""
+
+    code = "confirmation_required"
+
+    def __init__(self, action: str, username: str, email: str) -> None:
+        super().__init__(f"{action} needs the account's password")
+        self.action, self.username, self.email = action, username, email
+
+    def extra(self) -> dict[str, object]:
+        return {"action": self.action, "username": self.username, "email": self.email}
+
+
+class PasswordIncorrectError(AuthError):
+    """A confirmation whose password is not the account's (or the one chosen at sign-up)."""
+
+    code = "password_incorrect"
+
+
+class EnrolmentRequiredError(AuthError):
+    """A staff account's first factor, under ``required_for_staff``, without an enrolment
+    link opened in this session."""
+
+    code = "mfa_enrolment_required"
+
+
+class FactorRequiredError(AuthError):
+    """A re-authentication with the password alone by an account that has a factor."""
+
+    code = "factor_required"
+
+
 class SignupDisabledError(AuthError):
     code = "signup_disabled"
 
@@ -180,6 +214,20 @@ _TABLE: dict[type[AuthError], Public] = {
     EmailInUseError: Public(400, "email_in_use", "This address belongs to another account."),
     UsernameTakenError: Public(
         400, "username_taken", "That username was taken in the meantime. Sign up again."
+    ),
+    ConfirmationRequiredError: Public(
+        400, "confirmation_required", "Enter the account's password to confirm."
+    ),
+    PasswordIncorrectError: Public(
+        400, "password_incorrect", "That is not the password of this account."
+    ),
+    EnrolmentRequiredError: Public(
+        403,
+        "mfa_enrolment_required",
+        "Open the enrolment link we mail to your address to set up your first second factor.",
+    ),
+    FactorRequiredError: Public(
+        400, "factor_required", "Confirm with your second factor: a password alone is not enough."
     ),
     SignupDisabledError: Public(403, "signup_disabled", "Sign-up is closed."),
     MailNotConfiguredError: Public(

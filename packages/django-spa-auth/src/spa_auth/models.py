@@ -86,6 +86,8 @@ class AuditEvent(models.Model):
         PASSKEY_COUNTER = "passkey_counter"
         REAUTHENTICATED = "reauthenticated"
         MFA_RESET = "mfa_reset"
+        MFA_ENROLMENT_LINK = "mfa_enrolment_link"
+        MFA_ENROLMENT_GRANTED = "mfa_enrolment_granted"
 
     created_at = models.DateTimeField(db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -150,6 +152,8 @@ class AccountKey(models.Model):
         VERIFY_EMAIL = "verify_email"
         RESET_PASSWORD = "reset_password"
         CHANGE_EMAIL = "change_email"
+        # Lets a staff account set up its first second factor under required_for_staff.
+        ENROL_FACTOR = "enrol_factor"
 
     digest = models.CharField(max_length=64, primary_key=True)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
@@ -244,6 +248,8 @@ class Challenge(models.Model):
         PASSKEY_SECOND_FACTOR = "passkey_mfa"
         PASSKEY_LOGIN = "passkey_login"
         PASSKEY_REAUTH = "passkey_reauth"
+        # A session allowed to set up its account's first factor (an enrolment link).
+        FACTOR_ENROLMENT = "factor_enrolment"
 
     digest = models.CharField(max_length=64, primary_key=True)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
@@ -252,6 +258,9 @@ class Challenge(models.Model):
     )
     # The WebAuthn challenge bytes, for the verifier (empty for an mfa_token).
     challenge = models.BinaryField(blank=True, default=b"")
+    # An mfa_token's: a keyed digest of the account's password and address when the first
+    # step passed, so that a pending login dies with a password change.
+    state = models.CharField(max_length=64, blank=True, default="")
     # What the first step proved (RFC 8176 amr values), and the session it belongs to.
     amr = models.CharField(max_length=64, blank=True)
     session_id = models.UUIDField(null=True, blank=True)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .internal import account_views, mfa_views, passkey_views, views
+from .internal import account_views, enrolment_views, mfa_views, passkey_views, views
 
 app_name = "spa_auth"
 
@@ -37,6 +37,12 @@ urlpatterns = [
     path("account/", account_views.AccountView.as_view(), name="account"),
     path("mfa/", mfa_views.MfaOverviewView.as_view(), name="mfa"),
     path("mfa/authenticate/", mfa_views.MfaAuthenticateView.as_view(), name="mfa_authenticate"),
+    path("mfa/enrolment/", enrolment_views.EnrolmentView.as_view(), name="mfa_enrolment"),
+    path(
+        "mfa/enrolment/confirm/",
+        enrolment_views.EnrolmentConfirmView.as_view(),
+        name="mfa_enrolment_confirm",
+    ),
     path("mfa/totp/", mfa_views.TotpView.as_view(), name="totp"),
     path("mfa/totp/setup/", mfa_views.TotpSetupView.as_view(), name="totp_setup"),
     path("mfa/totp/confirm/", mfa_views.TotpConfirmView.as_view(), name="totp_confirm"),

@@ -119,16 +119,6 @@ def find(purposes: str | tuple[str, ...], key: Any) -> AccountKey:
     return row
 
 
-def pending_signup(address: str) -> AccountKey | None:
-    """The newest live sign-up waiting for ``address`` (for a resend)."""
-    return (
-        AccountKey.objects.filter(purpose=Purpose.SIGN_UP, used_at=None, expires_at__gt=clock.now())
-        .filter(state=_signup_state(address))
-        .order_by("-created_at")
-        .first()
-    )
-
-
 def spend(row: AccountKey, *, now: datetime) -> None:
     """Mark the key used; ``KeyInvalidError`` if another request spent it first. Call
     inside the transaction that does what the key allows, so both happen or neither."""

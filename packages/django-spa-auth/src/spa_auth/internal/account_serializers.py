@@ -20,8 +20,16 @@ def _email() -> serializers.EmailField:
     return serializers.EmailField(max_length=254)
 
 
-class KeySerializer(serializers.Serializer):
+class ConfirmKeySerializer(serializers.Serializer):
     key = serializers.CharField(max_length=64, trim_whitespace=False)
+    password = serializers.CharField(
+        max_length=4096,
+        trim_whitespace=False,
+        write_only=True,
+        required=False,
+        help_text="The password chosen at sign-up, or the account's. Without it the key "
+        "is not spent: the answer says what it would do.",
+    )
 
 
 class EmailSerializer(serializers.Serializer):

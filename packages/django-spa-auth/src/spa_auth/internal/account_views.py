@@ -21,17 +21,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..conf import AuthSettings, get_settings
-from ..errors import KeyInvalidError, MailNotConfiguredError, SignupDisabledError
+from ..errors import (
+    KeyInvalidError,
+    MailNotConfiguredError,
+    PasswordIncorrectError,
+    SignupDisabledError,
+)
 from ..schema import ERROR, NO_CONTENT
 from . import accounts, cookies, network, throttling
 from .account_keys import fold
 from .account_serializers import (
     AcceptedSerializer,
     AccountDeleteSerializer,
+    ConfirmKeySerializer,
     EmailChangedSerializer,
     EmailChangeSerializer,
     EmailSerializer,
-    KeySerializer,
     PasswordResetConfirmSerializer,
     RegisterSerializer,
 )
@@ -64,7 +69,7 @@ def _address_key(address: str) -> str:
     return hashlib.sha256(fold(address).encode()).hexdigest()
 
 
-def _count_request(request: Request, conf: AuthSettings) -> None:
+def count_request(request: Request, conf: AuthSettings) -> None:
     """Every request to an account endpoint counts against its client's address."""
     ip = network.client_ip(request, conf)
     throttled = throttling.count_failure(_ip_limit(conf), throttling.ip_key(ip))
@@ -72,7 +77,7 @@ def _count_request(request: Request, conf: AuthSettings) -> None:
         raise throttled
 
 
-def _count_mail(address: str, conf: AuthSettings) -> None:
+def count_mail(address: str, conf: AuthSettings) -> None:
     """A mail asked for ``address`` counts against it, whether it has an account or not:
     a cooldown only known addresses had would tell them apart."""
     throttled = throttling.count_failure(_address_limit(conf), _address_key(address))
@@ -80,7 +85,7 @@ def _count_mail(address: str, conf: AuthSettings) -> None:
         raise throttled
 
 
-def _require_mail(conf: AuthSettings) -> None:
+def require_mail(conf: AuthSettings) -> None:
     if not conf.frontend_url:
         raise MailNotConfiguredError("SPA_AUTH['FRONTEND_URL'] is not set")
 
@@ -101,10 +106,10 @@ class RegisterView(PublicAuthView):
         refuse_foreign_origin(request)
         if not conf.signup_enabled:
             raise SignupDisabledError("sign-up is off")
-        _require_mail(conf)
-        _count_request(request, conf)
+        require_mail(conf)
+        count_request(request, conf)
         data = validated(RegisterSerializer, request)
-        _count_mail(data["email"], conf)
+        count_mail(data["email"], conf)
         # Hashed here, for every sign-up alike, so that the task stores no password.
         accounts.request_signup(data["username"], data["email"], make_password(data["password"]))
         if conf.email_verification == "none":
@@ -116,14 +121,20 @@ class RegisterView(PublicAuthView):
         )
 
 
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class VerifyEmailView(PublicAuthView):
     @extend_schema(
-        request=KeySerializer, responses={200: AcceptedSerializer, 400: ERROR, 429: ERROR}
+        request=ConfirmKeySerializer,
+        responses={200: AcceptedSerializer, 400: ERROR, 429: ERROR},
+        summary="Confirm an address with the mailed key and the account's password; the key "
+        "alone spends nothing and answers 400 confirmation_required naming the account.",
     )
     def post(self, request: Request) -> Response:
         conf = get_settings()
-        key = validated(KeySerializer, request)["key"]
-        _spend_throttled(request, conf, lambda: accounts.verify_email(key))
+        data = validated(ConfirmKeySerializer, request)
+        spend_throttled(
+            request, conf, lambda: accounts.verify_email(data["key"], data.get("password"))
+        )
         return _accepted("Your email address is confirmed.", "email_verified", status.HTTP_200_OK)
 
 
@@ -132,10 +143,10 @@ class ResendVerificationView(PublicAuthView):
     def post(self, request: Request) -> Response:
         conf = get_settings()
         refuse_foreign_origin(request)
-        _require_mail(conf)
-        _count_request(request, conf)
+        require_mail(conf)
+        count_request(request, conf)
         email = validated(EmailSerializer, request)["email"]
-        _count_mail(email, conf)
+        count_mail(email, conf)
         if conf.email_verification != "none":
             accounts.request_verification(email)
         return _accepted(
@@ -153,10 +164,10 @@ class PasswordResetView(PublicAuthView):
     def post(self, request: Request) -> Response:
         conf = get_settings()
         refuse_foreign_origin(request)
-        _require_mail(conf)
-        _count_request(request, conf)
+        require_mail(conf)
+        count_request(request, conf)
         email = validated(EmailSerializer, request)["email"]
-        _count_mail(email, conf)
+        count_mail(email, conf)
         accounts.request_reset(email)
         return _accepted(
             "If that address has an account, a link to reset its password is on its way.",
@@ -174,13 +185,13 @@ class PasswordResetConfirmView(PublicAuthView):
     def post(self, request: Request) -> Response:
         conf = get_settings()
         data = validated(PasswordResetConfirmSerializer, request)
-        row = _spend_throttled(request, conf, lambda: accounts.reset_key(data["key"]))
+        row = spend_throttled(request, conf, lambda: accounts.reset_key(data["key"]))
         try:
             password_validation.validate_password(data["new_password"], row.user)
         except DjangoValidationError as error:
             raise ValidationError({"new_password": list(error.messages)}) from None
         client = client_of(request)
-        _spend_throttled(
+        spend_throttled(
             request,
             conf,
             lambda: accounts.reset_password(
@@ -201,10 +212,10 @@ class EmailChangeView(_SignedInAccountView):
     )
     def post(self, request: Request) -> Response:
         conf = get_settings()
-        _require_mail(conf)
-        _count_request(request, conf)
+        require_mail(conf)
+        count_request(request, conf)
         data = validated(EmailChangeSerializer, request, user=request.user)
-        _count_mail(data["new_email"], conf)
+        count_mail(data["new_email"], conf)
         accounts.request_email_change(request.user, data["new_email"])
         return _accepted(
             "Check the new address's inbox: the change is made when you follow the link.",
@@ -212,14 +223,20 @@ class EmailChangeView(_SignedInAccountView):
         )
 
 
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class EmailChangeConfirmView(PublicAuthView):
     @extend_schema(
-        request=KeySerializer, responses={200: EmailChangedSerializer, 400: ERROR, 429: ERROR}
+        request=ConfirmKeySerializer,
+        responses={200: EmailChangedSerializer, 400: ERROR, 429: ERROR},
+        summary="Move the account to its new address with the mailed key and the account's "
+        "password; the key alone spends nothing and answers 400 confirmation_required.",
     )
     def post(self, request: Request) -> Response:
         conf = get_settings()
-        key = validated(KeySerializer, request)["key"]
-        user = _spend_throttled(request, conf, lambda: accounts.change_email(key))
+        data = validated(ConfirmKeySerializer, request)
+        user = spend_throttled(
+            request, conf, lambda: accounts.change_email(data["key"], data.get("password"))
+        )
         return Response(
             {
                 "detail": "Your email address is changed.",
@@ -238,7 +255,7 @@ class AccountView(_SignedInAccountView):
     )
     def delete(self, request: Request) -> Response:
         conf = get_settings()
-        _count_request(request, conf)
+        count_request(request, conf)
         validated(AccountDeleteSerializer, request, user=request.user)
         accounts.delete_account(request.user)
         response = Response(status=status.HTTP_204_NO_CONTENT)
@@ -246,11 +263,11 @@ class AccountView(_SignedInAccountView):
         return response
 
 
-def _spend_throttled(request: Request, conf: AuthSettings, attempt: Any) -> Any:
-    """Run a key check or spend; a failure counts against the client's address, so keys
-    cannot be guessed at speed (each is 256 bits anyway)."""
+def spend_throttled(request: Request, conf: AuthSettings, attempt: Any) -> Any:
+    """Run a key check or spend; a failure (a wrong key, or a wrong password with a right
+    one) counts against the client's address, so neither can be guessed at speed."""
     try:
         return attempt()
-    except KeyInvalidError as error:
+    except (KeyInvalidError, PasswordIncorrectError) as error:
         ip = network.client_ip(request, conf)
         raise throttling.count_failure(_ip_limit(conf), throttling.ip_key(ip)) or error from None

@@ -4,7 +4,11 @@ The requests that name an address (sign-up, resend, reset) only queue a task and
 whether the address belongs to an account is decided in the task, after the response,
 so the answer says nothing about it, by its body, status, headers or time. The
 confirmations spend a mailed key (``account_keys``) in the transaction that does what
-the key allows. No HTTP here.
+the key allows. A key that creates an account or gives it an address proves the mailbox
+only: the person confirming must also prove they are the one who asked, with the
+password chosen at sign-up or the account's own, so that whoever opens someone else's
+link (its owner, or a mail scanner that renders it) cannot hand the address to the
+requester. No HTTP here.
 """
 
 from __future__ import annotations
@@ -15,14 +19,21 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.hashers import check_password
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.timesince import timesince
 
 from ..conf import AuthSettings, get_settings
-from ..errors import EmailInUseError, KeyInvalidError, UsernameTakenError
+from ..errors import (
+    ConfirmationRequiredError,
+    EmailInUseError,
+    KeyInvalidError,
+    PasswordIncorrectError,
+    UsernameTakenError,
+)
 from ..models import AccountEmail, AccountKey, AuditEvent
-from . import account_keys, clock, mail, mfa, store, tasks
+from . import account_keys, clock, mail, mfa, store, tasks, throttling
 from .account_keys import Purpose, email_of, fold
 
 logger = logging.getLogger("spa_auth")
@@ -146,13 +157,11 @@ def _verification_mail(payload: dict[str, Any]) -> None:
 
 @tasks.handles("verification")
 def _verification(payload: dict[str, Any]) -> None:
+    # Only an account's own verification: a pending sign-up is not mailed again, since the
+    # newest one for an address may be anyone's. Its requester signs up again, which
+    # mails a new link and proves them by the password they choose.
     conf = get_settings()
     address = payload["email"]
-    pending = account_keys.pending_signup(address)
-    if pending is not None:
-        signup = pending.signup
-        _send_signup_key(pending.new_email, signup["username"], signup["password"], conf)
-        return
     row = (
         AccountEmail.objects.select_related("user")
         .filter(address=fold(address), verified_at=None)
@@ -214,6 +223,11 @@ def _email_change(payload: dict[str, Any]) -> None:
     new_email = payload["new_email"]
     if user is None or fold(new_email) == fold(email_of(user)):
         return
+    # The current address hears of every request, whether the new one is free or not: a
+    # notice sent only for a free address would tell the requester which addresses have
+    # accounts.
+    if email_of(user):
+        mail.send("email_change_notice", email_of(user), {"user": user}, conf)
     if email_taken(new_email, other_than=user):
         mail.send("email_in_use", new_email, {}, conf)
         return
@@ -228,8 +242,6 @@ def _email_change(payload: dict[str, Any]) -> None:
         conf,
         lifetime,
     )
-    if email_of(user):
-        mail.send("email_change_notice", email_of(user), {"user": user}, conf)
     store.record_event(Kind.EMAIL_CHANGE_REQUESTED, now=clock.now(), user=user)
 
 
@@ -252,10 +264,35 @@ def _send_with_key(
 # Confirmations: spend a key.
 
 
-def verify_email(key: Any) -> Any:
+def _confirmed_by_requester(row: AccountKey, password: Any) -> None:
+    """The person spending ``row`` must be the one who asked for it: the password chosen
+    at sign-up, or the account's own, checked behind the per-account login limit. Without
+    one, ``ConfirmationRequiredError`` names what the key would do and spends nothing."""
+    user: Any = row.user
+    if user is not None and not getattr(user, "is_active", True):
+        raise KeyInvalidError("the account is inactive")  # its keys open nothing
+    if row.purpose == Purpose.SIGN_UP:
+        action, username, address = "sign_up", row.signup["username"], row.new_email
+    elif row.purpose == Purpose.CHANGE_EMAIL:
+        action, username, address = "change_email", user.get_username(), row.new_email
+    else:
+        action, username, address = "verify_email", user.get_username(), email_of(user)
+    if not isinstance(password, str) or not password:
+        raise ConfirmationRequiredError(action, username, address)
+    if user is None:
+        proven = check_password(password, row.signup["password"])
+    else:
+        proven = throttling.check_password(user, password, get_settings())
+    if not proven:
+        raise PasswordIncorrectError(f"{action} with a wrong password")
+
+
+def verify_email(key: Any, password: Any = None) -> Any:
     """Spend a verification key: a pending sign-up becomes its account, or an account's
-    address counts as proven."""
+    address counts as proven. ``password`` must be the one chosen at sign-up, or the
+    account's."""
     row = account_keys.find((Purpose.SIGN_UP, Purpose.VERIFY_EMAIL), key)
+    _confirmed_by_requester(row, password)
     if row.purpose == Purpose.SIGN_UP:
         return _complete_signup(row)
     now = clock.now()
@@ -327,8 +364,12 @@ def reset_password(row: AccountKey, new_password: str, *, ip: str | None, user_a
         )
 
 
-def change_email(key: Any) -> Any:
+def change_email(key: Any, password: Any = None) -> Any:
+    """Spend an email-change key: the account takes its new address. ``password`` must be
+    the account's: the link proves the new mailbox, the password proves the account that
+    asked, so no account can be moved onto an address whose owner merely opened a link."""
     row = account_keys.find(Purpose.CHANGE_EMAIL, key)
+    _confirmed_by_requester(row, password)
     user: Any = row.user  # an email-change key always has its user
     new_email = row.new_email
     now = clock.now()

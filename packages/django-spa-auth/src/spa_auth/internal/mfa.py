@@ -37,7 +37,7 @@ from ..models import (
     RecoveryCode,
     TotpDevice,
 )
-from . import clock, mail, network, store, tasks, throttling
+from . import account_keys, clock, mail, network, store, tasks, throttling
 
 Kind = AuditEvent.Kind
 
@@ -296,6 +296,7 @@ def start_pending_login(user: Any, amr: list[str]) -> str:
         purpose=Challenge.Purpose.MFA_LOGIN,
         user=user,
         amr=" ".join(amr),
+        state=account_keys.state_of(user),
         created_at=now,
         expires_at=now + conf.mfa_token_lifetime,
     )
@@ -320,6 +321,10 @@ def pending_login(token: Any) -> Challenge:
     )
     if row is None or row.user is None or not getattr(row.user, "is_active", True):
         raise MfaTokenInvalidError("no live pending login")
+    # The first step proved the password of that moment: a password (or address) changed
+    # since, by the owner locking a thief out, ends the pending login too.
+    if not constant_time_compare(row.state, account_keys.state_of(row.user)):
+        raise MfaTokenInvalidError("the password or address changed since the first step")
     return row
 
 
@@ -400,7 +405,8 @@ def _mail_change(payload: dict[str, Any]) -> None:
         return  # the account is gone, or has no address to tell
     context = {
         "user": user,
-        "change": _CHANGES[payload["change"]].format(name=payload["name"]),
+        # One line: a name stored before names were cleaned must not shape the mail.
+        "change": _CHANGES[payload["change"]].format(name=" ".join(payload["name"].split())),
         "at": datetime.fromisoformat(payload["at"]),
     }
     mail.send("mfa_changed", str(address), context, get_settings())

@@ -14,11 +14,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..conf import get_settings
-from ..errors import CodeInvalidError, PasskeyInvalidError
+from ..errors import CodeInvalidError, FactorRequiredError, PasskeyInvalidError
 from ..models import Passkey
 from ..schema import ERROR, NO_CONTENT
 from ..serializers import LoginResponseSerializer, RefreshResponseSerializer
-from . import mfa, passkeys, services, step_up, throttling
+from . import enrolment, mfa, passkeys, services, step_up, throttling
 from .views import (
     AuthAPIView,
     PublicAuthView,
@@ -148,7 +148,9 @@ class MfaOverviewView(AuthAPIView):
 class _FactorChangeView(AuthAPIView):
     """Adding, changing or removing a second factor: a request that changes something needs
     a re-authentication made after the login (``step_up.require_reauthenticated``), or gets 401
-    ``reauthentication_required`` with RFC 9470's challenge; the app asks and retries."""
+    ``reauthentication_required`` with RFC 9470's challenge; the app asks and retries. The
+    first factor of a staff account under ``required_for_staff`` also needs an enrolment
+    link opened in this session (``enrolment``), or gets 403 ``mfa_enrolment_required``."""
 
     permission_classes = [permissions.IsAuthenticated]
 
@@ -156,6 +158,7 @@ class _FactorChangeView(AuthAPIView):
         super().initial(request, *args, **kwargs)
         if request.method not in permissions.SAFE_METHODS:
             step_up.require_reauthenticated(request.user, request.auth)
+            enrolment.require_grant(request.user, current_session_id(request))
 
 
 class TotpSetupView(_FactorChangeView):
@@ -219,11 +222,20 @@ class ReauthenticateView(AuthAPIView):
                 {"non_field_errors": ["Send exactly one of password, code or credential."]}
             )
         amr = self._proof(request, user, given[0], data[given[0]])
-        issued = services.reauthenticate(user, current_session_id(request), amr)
+        # The token's amr describes this proof, made at its auth_time; "mfa" stays only in a
+        # session whose login passed two factors, since an account with a factor proves
+        # itself again with one (NIST SP 800-63B §7.2: at the level the session has).
+        issued = services.reauthenticate(
+            user, current_session_id(request), amr, keep=[mfa.MULTIPLE]
+        )
         return Response(access_token_body(issued))
 
     def _proof(self, request: Request, user: Any, kind: str, value: Any) -> list[str]:
         if kind == "password":
+            if mfa.has_mfa(user):
+                # Else whoever has the password and a copy of a session could remove
+                # every factor, or add their own.
+                raise FactorRequiredError("password re-authentication with a factor on")
             if not throttling.check_password(user, value, get_settings()):
                 raise _refused("password_incorrect", "Your password is not correct.")
             return [mfa.PASSWORD]

@@ -4,6 +4,7 @@ the code-based second step and ``reauthenticate/`` itself live in ``mfa_views``.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django.utils.decorators import method_decorator
@@ -41,12 +42,20 @@ def _credential_field() -> serializers.DictField:
 
 
 class _NameField(serializers.CharField):
-    """A string only: DRF's CharField would take ``7`` or ``true`` as the name "7"."""
+    """A string only: DRF's CharField would take ``7`` or ``true`` as the name "7". Runs
+    of whitespace and control characters (newlines, tabs, bidirectional overrides) become
+    one space: the name is copied into the owner's mail, where a newline could start a
+    line of text that seems to come from the server."""
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
-        return super().to_internal_value(data)
+        return super().to_internal_value(_one_line(data))
+
+
+def _one_line(text: str) -> str:
+    kept = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in text)
+    return " ".join(kept.split())
 
 
 def _name_field() -> serializers.CharField:

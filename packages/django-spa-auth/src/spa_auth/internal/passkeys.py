@@ -132,8 +132,21 @@ def _is_handle_of(user: Any, handle: bytes) -> bool:
 # Challenges.
 
 
+# A user's live challenges of one purpose; asking for more options drops the oldest, so
+# a script calling an options endpoint in a loop adds no rows (passwordless login, with
+# no user, is throttled per address instead).
+_LIVE_PER_USER = 5
+
+
 def _store_challenge(challenge: bytes, purpose: str, user: Any, conf: AuthSettings) -> None:
     now = clock.now()
+    if user is not None:
+        older = Challenge.objects.filter(purpose=purpose, user=user, used_at=None).order_by(
+            "-created_at"
+        )
+        Challenge.objects.filter(
+            pk__in=list(older.values_list("pk", flat=True)[_LIVE_PER_USER - 1 :])
+        ).delete()
     Challenge.objects.create(
         digest=mfa.digest(bytes_to_base64url(challenge)),
         purpose=purpose,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -451,15 +452,20 @@ def revoke_for_deactivation(user: Any) -> int:
     return len(revoked)
 
 
-def reauthenticate(user: Any, session_id: Any, amr: list[str]) -> IssuedTokens:
+def reauthenticate(
+    user: Any, session_id: Any, amr: list[str], *, keep: Sequence[str] = ()
+) -> IssuedTokens:
     """The signed-in user proved who they are again: the session's ``auth_time`` moves to
-    now (kept by every later refresh) and a new access token says so."""
+    now (kept by every later refresh) and its ``amr`` becomes the methods of this proof,
+    so that both describe one event; of the session's earlier methods only those in
+    ``keep`` (which describe the session rather than one proof) stay."""
     conf = get_settings()
     now = clock.now()
     session = store.get_session(uuid.UUID(str(session_id))) if session_id else None
     if session is None or session.user_id != user.pk:
         raise SessionRevokedError("no session to re-authenticate")
-    methods = " ".join(dict.fromkeys([*amr, *session.amr.split()]))
+    kept = [method for method in session.amr.split() if method in keep]
+    methods = " ".join(dict.fromkeys([*amr, *kept]))
     if not store.reauthenticated(session.pk, now=now, amr=methods):
         raise SessionRevokedError(f"session {session.pk} ended")
     session.auth_time, session.amr = now, methods

@@ -18,8 +18,10 @@ def authenticated_at(claims: Any) -> int | None:
 
 
 def _step_up_required(user: Any) -> ReauthenticationRequiredError:
+    """The challenge, with the ways this user may prove it: an account with a factor, its
+    factors only (``reauthenticate/`` refuses its password alone)."""
     max_age = int(get_settings().reauthentication_max_age.total_seconds())
-    return ReauthenticationRequiredError(max_age, ["password", *mfa.methods(user)])
+    return ReauthenticationRequiredError(max_age, mfa.methods(user) or ["password"])
 
 
 def require_recent(user: Any, claims: Any) -> None:

@@ -7,6 +7,7 @@
 
 import { onMounted, ref } from 'vue'
 import { useRouter, type Router } from 'vue-router'
+import type { Confirmation } from '@spa-auth/client'
 import { useAction } from './action'
 
 export function keyFromFragment(hash: string): string | null {
@@ -34,18 +35,40 @@ export async function takeFragmentKey(router: Router): Promise<string | null> {
 }
 
 /**
- * A page whose link's key is posted as soon as it opens (verify email, confirm an email
- * change): `state` goes from `loading` to `no-key`, `done`, or `failed` with `error`.
- * The page's own script posts it, so a mail scanner fetching the URL only gets the static app.
+ * A page whose link's key creates or moves an account (verify email, confirm an email
+ * change). Opening it spends nothing: the page asks the server what the key would do (the
+ * key alone is refused with `confirmation_required`, which names the account), shows that,
+ * and spends the key only when the person confirms with the account's password. A mail
+ * scanner that opens and renders the link, or someone who did not ask for it, does nothing.
+ * `state` goes from `loading` to `no-key`, `confirm` (with `confirmation`), `done`, or
+ * `failed` with `error`; a wrong password keeps `confirm` and sets `error`.
  */
-export function usePostedKey(post: (key: string) => Promise<unknown>) {
+export function useConfirmedKey(post: (key: string, password?: string) => Promise<unknown>) {
   const router = useRouter()
-  const state = ref<'loading' | 'no-key' | 'done' | 'failed'>('loading')
-  const { error, run } = useAction(post)
+  const state = ref<'loading' | 'no-key' | 'confirm' | 'done' | 'failed'>('loading')
+  const confirmation = ref<Confirmation | null>(null)
+  let key: string | null = null
+  const { pending, error, run } = useAction(post)
+
   onMounted(async () => {
-    const key = await takeFragmentKey(router)
-    if (!key) state.value = 'no-key'
-    else state.value = (await run(key)) ? 'done' : 'failed'
+    key = await takeFragmentKey(router)
+    if (!key) {
+      state.value = 'no-key'
+      return
+    }
+    if (await run(key)) state.value = 'done'
+    else if (error.value?.code === 'confirmation_required' && error.value.confirmation) {
+      confirmation.value = error.value.confirmation
+      error.value = null
+      state.value = 'confirm'
+    } else state.value = 'failed'
   })
-  return { state, error }
+
+  async function confirm(password: string): Promise<void> {
+    if (!key) return
+    if (await run(key, password)) state.value = 'done'
+    else if (error.value?.code !== 'password_incorrect' && error.value?.code !== 'throttled') state.value = 'failed'
+  }
+
+  return { state, confirmation, pending, error, confirm }
 }

@@ -30,6 +30,11 @@ const MESSAGES: Record<string, string> = {
   passkey_unavailable: 'Passkeys are not available in this browser.',
   passkey_invalid: 'That passkey could not be registered. Please try again.',
   mfa_not_enabled: 'Set up an authenticator app or a passkey first.',
+  factor_required: 'This account has a second factor: confirm with your authenticator app, a recovery code or a passkey.',
+  mfa_enrolment_required:
+    'Staff accounts set up their first second factor from a link sent to their address. Ask for it below, then open it in this browser.',
+  email_in_use: 'This address belongs to another account now.',
+  username_taken: 'That username was taken in the meantime. Please sign up again.',
 }
 
 export function messageFor(error: ApiError): string {

@@ -43,8 +43,14 @@ export interface AccountActions {
    * with per-field `fields` (`username`, `email`, `password`), `signup_disabled`, `throttled`.
    */
   register(registration: Registration): Promise<AccountAnswer>
-  /** `POST auth/email/verify/` with the key from the mailed link; rejects with `key_invalid`. */
-  verifyEmail(key: string): Promise<AccountAnswer>
+  /**
+   * `POST auth/email/verify/` with the key from the mailed link and the password chosen for
+   * the account: the link proves the mailbox, the password the person who signed up.
+   * Without `password` nothing is spent: it rejects with `confirmation_required`, whose
+   * `confirmation` names the account, for the page to ask "Create the account … ?".
+   * Rejects with `key_invalid` or `password_incorrect` too.
+   */
+  verifyEmail(key: string, password?: string): Promise<AccountAnswer>
   /** `POST auth/email/verify/resend/`: the same answer whether or not the address is known. */
   resendVerification(email: string): Promise<AccountAnswer>
   /** `POST auth/password/reset/`: the same answer whether or not the address is known. */
@@ -57,10 +63,12 @@ export interface AccountActions {
   /** `POST auth/email/change/`, signed in: a link goes to the new address; `fields.password` when wrong. */
   requestEmailChange(newEmail: string, password: string): Promise<AccountAnswer>
   /**
-   * `POST auth/email/change/confirm/` with the key from the link (no login needed); resolves
-   * with the new address. A signed-in user object is not updated by it.
+   * `POST auth/email/change/confirm/` with the key from the link and the account's password
+   * (no login needed); resolves with the new address. Without `password` it rejects with
+   * `confirmation_required`, spending nothing, as `verifyEmail` does. A signed-in user
+   * object is not updated by it.
    */
-  confirmEmailChange(key: string): Promise<AccountAnswer & { email: string }>
+  confirmEmailChange(key: string, password?: string): Promise<AccountAnswer & { email: string }>
   /**
    * `DELETE auth/account/`, signed in: the account and every session end, and this tab and
    * the other tabs are signed out as by `logout()`; `fields.password` when it is wrong.
@@ -78,6 +86,10 @@ export interface AccountDeps {
   endLocalSession(options: { tellOtherTabs: boolean }): void
 }
 
+function withPassword(key: string, password: string | undefined): { key: string; password?: string } {
+  return password === undefined ? { key } : { key, password }
+}
+
 export function createAccountActions({ call, auth, ensureCsrfCookie, endLocalSession }: AccountDeps): AccountActions {
   /** An open route: no token (a stale one would only earn a 401), Django's CSRF cookie echoed. */
   async function post<T = AccountAnswer>(path: string, body: unknown): Promise<T> {
@@ -87,7 +99,7 @@ export function createAccountActions({ call, auth, ensureCsrfCookie, endLocalSes
 
   return {
     register: ({ username, email, password }) => post('register/', { username, email, password }),
-    verifyEmail: (key) => post('email/verify/', { key }),
+    verifyEmail: (key, password) => post('email/verify/', withPassword(key, password)),
     resendVerification: (email) => post('email/verify/resend/', { email }),
     requestPasswordReset: (email) => post('password/reset/', { email }),
     async confirmPasswordReset(key, newPassword) {
@@ -98,7 +110,7 @@ export function createAccountActions({ call, auth, ensureCsrfCookie, endLocalSes
     async requestEmailChange(newEmail, password) {
       return (await call<AccountAnswer>('POST', auth('email/change/'), { body: { new_email: newEmail, password } })).data
     },
-    confirmEmailChange: (key) => post('email/change/confirm/', { key }),
+    confirmEmailChange: (key, password) => post('email/change/confirm/', withPassword(key, password)),
     async deleteAccount(password) {
       await call('DELETE', auth('account/'), { body: { password } })
       endLocalSession({ tellOtherTabs: true })

@@ -42,12 +42,22 @@ export type ErrorCode =
   | 'reauthentication_required'
   | 'passkey_invalid'
   | 'mfa_not_enabled'
+  | 'confirmation_required'
+  | 'factor_required'
+  | 'mfa_enrolment_required'
   | 'passkey_cancelled'
   | 'passkey_unavailable'
   | 'network_error'
   | 'aborted'
   | 'client_error'
   | (string & {})
+
+/** What a mailed key would do, from a `confirmation_required` answer (nothing was spent). */
+export interface Confirmation {
+  action: 'sign_up' | 'verify_email' | 'change_email' | (string & {})
+  username: string
+  email: string
+}
 
 export interface ApiErrorInit {
   status: number
@@ -58,6 +68,7 @@ export interface ApiErrorInit {
   mfaToken?: string | null
   methods?: string[]
   maxAge?: number | null
+  confirmation?: Confirmation | null
   cause?: unknown
 }
 
@@ -80,6 +91,8 @@ export class ApiError extends Error {
   readonly methods: string[]
   /** With `reauthentication_required`: how old, in seconds, an authentication may be. */
   readonly maxAge: number | null
+  /** With `confirmation_required`: the account the link would create or change. */
+  readonly confirmation: Confirmation | null
 
   constructor(init: ApiErrorInit) {
     super(init.detail, init.cause === undefined ? undefined : { cause: init.cause })
@@ -92,6 +105,7 @@ export class ApiError extends Error {
     this.mfaToken = init.mfaToken ?? null
     this.methods = init.methods ?? []
     this.maxAge = init.maxAge ?? null
+    this.confirmation = init.confirmation ?? null
   }
 }
 
@@ -120,6 +134,12 @@ function headerOf(headers: unknown, name: string): string | null {
   return value == null ? null : String(value)
 }
 
+function confirmationOf(body: Record<string, unknown>): Confirmation | null {
+  const { action, username, email } = body
+  if (typeof action !== 'string' || typeof username !== 'string' || typeof email !== 'string') return null
+  return { action, username, email }
+}
+
 /** An HTTP answer as an error: the body's `code`, `detail` and `errors`, `Retry-After`. */
 function fromAnswer(status: number, data: unknown, headers: unknown, fallback: string, cause?: unknown): ApiError {
   const body = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>
@@ -133,6 +153,7 @@ function fromAnswer(status: number, data: unknown, headers: unknown, fallback: s
     mfaToken: typeof body.mfa_token === 'string' ? body.mfa_token : null,
     methods: Array.isArray(body.methods) ? body.methods.filter((method) => typeof method === 'string') : [],
     maxAge: typeof body.max_age === 'number' ? body.max_age : null,
+    confirmation: confirmationOf(body),
     cause,
   })
 }

@@ -17,7 +17,7 @@ export type {
   TotpSetup,
 } from './mfa.js'
 export { ApiError, errorFromResponse, toApiError } from './errors.js'
-export type { ApiErrorInit, ErrorCode, FieldErrors } from './errors.js'
+export type { ApiErrorInit, Confirmation, ErrorCode, FieldErrors } from './errors.js'
 export type { AxiosInstanceLike } from './axios.js'
 export type { FetchLike } from './fetch.js'
 export type { AuthCause, AuthChange, AuthState, AuthStatus, Page, SessionInfo, User } from './types.js'

@@ -93,6 +93,15 @@ export interface MfaActions<TUser> {
    * or `code_invalid` (400: the session is fine).
    */
   reauthenticate(proof: Reauthentication): Promise<void>
+  /**
+   * `POST auth/mfa/enrolment/`: under `MFA_POLICY = "required_for_staff"` a staff account's
+   * first factor needs an enrolment link (setting one up rejects with
+   * `mfa_enrolment_required`); this mails one to the account's address.
+   * `enrolment_not_needed` (400) for any other account.
+   */
+  requestFactorEnrolment(): Promise<{ code: string; detail: string }>
+  /** `POST auth/mfa/enrolment/confirm/` with the link's key: this session may set up a factor for 15 minutes. */
+  confirmFactorEnrolment(key: string): Promise<{ code: string; detail: string }>
 }
 
 /** The server's answer to a login (and to every step that finishes one). */
@@ -202,5 +211,7 @@ export function createMfaActions<TUser>(deps: MfaDeps<TUser>): MfaActions<TUser>
       }
       adoptToken(await signedIn<{ token: string; expires_in: number }>('POST', 'reauthenticate/', body))
     },
+    requestFactorEnrolment: () => signedIn('POST', 'mfa/enrolment/', {}),
+    confirmFactorEnrolment: (key) => signedIn('POST', 'mfa/enrolment/confirm/', { key }),
   }
 }

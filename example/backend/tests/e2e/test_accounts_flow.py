@@ -77,6 +77,13 @@ def test_sign_up_verify_change_email_reset_and_delete(
     expect(page.get_by_role("alert")).to_contain_text("do not match")
 
     open_link(page, smtp, server, to="carol@example.com", subject="Confirm your email")
+    # Opening the link spends nothing: the page names the account and wants its password.
+    expect(page.get_by_text("Create the account carol for carol@example.com?")).to_be_visible()
+    page.get_by_label("Password").fill("not-the-chosen-one-1")
+    page.get_by_role("button", name="Create my account").click()
+    expect(page.get_by_role("alert")).to_contain_text("incorrectly")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create my account").click()
     expect(page.get_by_role("status")).to_contain_text("verified")
     page.goto("/login")
     log_in(page, "carol")
@@ -91,6 +98,9 @@ def test_sign_up_verify_change_email_reset_and_delete(
     notice = smtp.wait_for(to="carol@example.com", subject="change")
     assert "#key=" not in str(notice)
     open_link(page, smtp, server, to="carol.new@example.com", subject="new email")
+    expect(page.get_by_text("the address of the account carol?")).to_be_visible()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Change my address").click()
     expect(page.get_by_role("status")).to_contain_text("carol.new@example.com")
 
     page.goto("/")
@@ -133,6 +143,8 @@ def test_a_link_opened_twice_is_refused_the_second_time(
     page.get_by_role("button", name="Sign up").click()
     verify = link_in(smtp.wait_for(to="dave@example.com", subject="Confirm"))
     page.goto(verify)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create my account").click()
     expect(page.get_by_role("status")).to_contain_text("verified")
     again = page.context.new_page()  # the mail's link clicked once more: a new tab
     again.goto(verify)

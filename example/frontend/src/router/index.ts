@@ -16,6 +16,7 @@ export type RouteName =
   | 'password'
   | 'account'
   | 'security'
+  | 'enrol-factor'
   | 'users'
   | 'not-found'
 
@@ -41,6 +42,7 @@ export function createAppRouter(auth: SpaAuth<User>): Router {
       { path: '/confirm-email', name: 'confirm-email', component: () => import('../views/ConfirmEmailView.vue'), meta: { title: 'Confirm email change' } },
       { path: '/account', name: 'account', component: () => import('../views/AccountView.vue'), meta: { requiresAuth: true, title: 'Account' } },
       { path: '/security', name: 'security', component: () => import('../views/SecurityView.vue'), meta: { requiresAuth: true, title: 'Security' } },
+      { path: '/enrol-factor', name: 'enrol-factor', component: () => import('../views/EnrolFactorView.vue'), meta: { requiresAuth: true, title: 'Set up a second factor' } },
       { path: '/sessions', name: 'sessions', component: () => import('../views/SessionsView.vue'), meta: { requiresAuth: true, title: 'Sessions' } },
       { path: '/password', name: 'password', component: () => import('../views/PasswordView.vue'), meta: { requiresAuth: true, title: 'Password' } },
       { path: '/users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { requiresAuth: true, title: 'Users' } },

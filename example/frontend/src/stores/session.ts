@@ -48,5 +48,7 @@ export const useSessionStore = defineStore('session', () => {
     renamePasskey: auth.renamePasskey,
     removePasskey: auth.removePasskey,
     reauthenticate: auth.reauthenticate,
+    requestFactorEnrolment: auth.requestFactorEnrolment,
+    confirmFactorEnrolment: auth.confirmFactorEnrolment,
   }
 })

@@ -100,6 +100,31 @@ describe('account calls', () => {
       expect(last()).toMatchObject({ url: '/api/v1/auth/email/verify/', method: 'POST', body: { key: 'k:1' } })
     })
 
+    it('posts the password chosen at sign-up with the key', async () => {
+      const { client, last } = clientWith(() => ({ status: 200, data: { detail: 'Verified.', code: 'email_verified' } }))
+      await client.verifyEmail('k:1', 'secret pass')
+      expect(last()).toMatchObject({ url: '/api/v1/auth/email/verify/', body: { key: 'k:1', password: 'secret pass' } })
+    })
+
+    it('names the account a key would create when no password was given', async () => {
+      const { client } = clientWith(() => ({
+        status: 400,
+        data: { detail: 'Confirm.', code: 'confirmation_required', action: 'sign_up', username: 'jdoe', email: 'j@example.com' },
+      }))
+      await expect(client.verifyEmail('k:1')).rejects.toMatchObject({
+        code: 'confirmation_required',
+        confirmation: { action: 'sign_up', username: 'jdoe', email: 'j@example.com' },
+      })
+    })
+
+    it('reads no confirmation from an answer whose members are of the wrong type', async () => {
+      const { client } = clientWith(() => ({
+        status: 400,
+        data: { detail: 'Confirm.', code: 'confirmation_required', action: 'sign_up', username: 7, email: 'j@example.com' },
+      }))
+      await expect(client.verifyEmail('k:1')).rejects.toMatchObject({ confirmation: null })
+    })
+
     it('rejects a spent or unknown key with key_invalid', async () => {
       const { client } = clientWith(() => refused(400, 'key_invalid'))
       await expect(client.verifyEmail('spent')).rejects.toMatchObject({ status: 400, code: 'key_invalid', fields: {} })

@@ -9,7 +9,7 @@
  */
 
 import { toApiError } from './errors.js'
-import { addCsrfHeader, isApiURL, joinURL } from './http.js'
+import { addCsrfHeader, isApiURL } from './http.js'
 import { decideAfter401, type Attempts, type SessionHooks } from './session-hooks.js'
 
 /** Set on a retry, per reason (plain keys: axios copies them into the retry's config). */
@@ -39,18 +39,18 @@ export interface AxiosInstanceLike {
     response: InterceptorManagerLike<any>
   }
   request(config: any): Promise<any>
-}
-
-function targetOf(config: AxiosRequestConfigLike): string {
-  const url = config.url ?? ''
-  if (/^[a-z][a-z\d+.-]*:\/\//i.test(url) || !config.baseURL) return url
-  return joinURL(config.baseURL, url)
+  getUri(config?: any): string
 }
 
 /** Install the interceptors on `instance`; the function returned removes them again. */
 export function installAxiosInterceptors(instance: AxiosInstanceLike, hooks: SessionHooks): () => void {
+  // Where the request goes by axios's own rules (`getUri` takes the steps its adapters take),
+  // not a copy of them: url under baseURL unless url is absolute, `//host` included, and under
+  // baseURL even then with `allowAbsoluteUrls: false`. isApiURL resolves it as the browser will.
+  const isForApi = (config: AxiosRequestConfigLike) => isApiURL(hooks, instance.getUri(config))
+
   const request = instance.interceptors.request.use((config: AxiosRequestConfigLike) => {
-    if (!isApiURL(hooks, targetOf(config))) return config
+    if (!isForApi(config)) return config
     const token = hooks.accessToken()
     if (token && !config.headers.has('Authorization')) config.headers.set('Authorization', `${hooks.scheme} ${token}`)
     const csrf = new Headers()
@@ -64,7 +64,7 @@ export function installAxiosInterceptors(instance: AxiosInstanceLike, hooks: Ses
   const response = instance.interceptors.response.use(undefined, async (error: unknown) => {
     const apiError = toApiError(error)
     const config = (error as { config?: AxiosRequestConfigLike & Record<string, unknown> } | null)?.config
-    if (apiError.status !== 401 || !config || !isApiURL(hooks, targetOf(config))) throw apiError
+    if (apiError.status !== 401 || !config || !isForApi(config)) throw apiError
     const attempts: Attempts = {
       refreshed: config[RETRIED.refreshed] === true,
       reauthenticated: config[RETRIED.reauthenticated] === true,

@@ -38,24 +38,40 @@ export function joinURL(baseURL: string, path: string): string {
   return normaliseBaseURL(baseURL) + path.replace(/^\/+/, '')
 }
 
-function pageURL(): string | undefined {
-  return typeof location !== 'undefined' ? location.href : undefined
+/**
+ * What the browser resolves a relative URL against when it sends it: the document's base URL
+ * (fetch and XHR use it, and a `<base href>` moves it off the page's own URL), else a worker's
+ * location. Outside both, a host under `.invalid`, which never exists (RFC 6761 §6.4): relative
+ * URLs still meet only relative URLs there, and `//host` is still another host.
+ */
+function baseOfRelativeURLs(): string {
+  if (typeof document !== 'undefined') return document.baseURI
+  if (typeof location !== 'undefined') return location.href
+  return 'http://relative.invalid/'
 }
 
+/**
+ * The origin (scheme, host, port) of `url`, by the WHATWG URL parser that the request goes
+ * through: it drops leading spaces and control characters, reads `\` as `/` (`/\host` is
+ * `//host`), and lowercases scheme and host, so no spelling of another origin passes for the
+ * API's. Null if it does not parse.
+ */
 function originOf(url: string): string | null {
   try {
-    return new URL(url, pageURL()).origin
+    return new URL(url, baseOfRelativeURLs()).origin
   } catch {
-    return null // relative, and no page to resolve it against
+    return null
   }
 }
 
-/** Whether `url` (absolute, or relative to the page) goes to the API's origin. */
+/**
+ * Whether a request to `url` goes to the API's origin: the same scheme, host and port
+ * (RFC 6454 §5), not merely the same host, so `http:` never gets what `https:` gets. A URL
+ * that does not parse goes nowhere the token should.
+ */
 export function isApiURL(target: ApiTarget, url: string): boolean {
   const api = originOf(target.baseURL)
-  const other = originOf(url)
-  if (api === null || other === null) return api === other // both relative, outside a page
-  return api === other
+  return api !== null && api === originOf(url)
 }
 
 /** A cookie readable by scripts (Django's `csrftoken` is; the refresh cookie never is). */

@@ -27,7 +27,7 @@ export function fakeFetch(handler: FetchHandler) {
   const calls: FetchCall[] = []
   const fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
-    const url = new URL(href, location.href)
+    const url = new URL(href, document.baseURI) // as a browser's fetch resolves it
     const call: FetchCall = {
       url: url.origin === location.origin ? url.pathname + url.search : url.href,
       method: (init.method ?? 'GET').toUpperCase(),

@@ -84,15 +84,19 @@ def write(path: Path, keys: list[StoredKey]) -> None:
     os.replace(temporary, path)
 
 
-_loaded: dict[Path, tuple[int, list[Key]]] = {}
+_loaded: dict[Path, tuple[tuple[int, ...], list[Key]]] = {}
 
 
 def load_keys(path: Path) -> list[Key]:
-    """The usable keys, active first; cached until the file changes."""
+    """The usable keys, active first; cached until the file changes. A change is told by
+    the file's modification time, size, inode and status-change time together: a copy that
+    keeps the old modification time (``cp -p``, ``rsync -t``, a restore) still changes the
+    inode or the status-change time, which no one can set back."""
     try:
-        stamp = path.stat().st_mtime_ns
+        found = path.stat()
     except FileNotFoundError:
         raise KeysetError(f"No key set at {path}: run `manage.py jwt_keys rotate`") from None
+    stamp = (found.st_mtime_ns, found.st_size, found.st_ino, found.st_ctime_ns)
     cached = _loaded.get(path)
     if cached and cached[0] == stamp:
         return cached[1]

@@ -50,25 +50,29 @@ _RECOVERY_CODES = 10
 _TOTP_WINDOW = 1  # ±1 step of 30 s: clocks drift, codes are typed slowly
 
 
-def digest(value: str) -> str:
+def digest(value: str, secret: str | None = None) -> str:
     """A keyed digest for secrets the server only ever compares (codes, tokens)."""
     return salted_hmac(
-        _DIGEST_SALT, value, secret=settings.SECRET_KEY, algorithm="sha256"
+        _DIGEST_SALT, value, secret=secret or settings.SECRET_KEY, algorithm="sha256"
     ).hexdigest()
+
+
+def _digests(value: str) -> list[str]:
+    """The digest under the current secret and each fallback: recovery codes outlive a
+    rotation of ``SECRET_KEY`` for as long as the old secret stays a fallback."""
+    fallbacks = getattr(settings, "SECRET_KEY_FALLBACKS", [])
+    return [digest(value, secret) for secret in [settings.SECRET_KEY, *fallbacks]]
+
+
+def _fernet_for(secret: str) -> Fernet:
+    key = salted_hmac(_SECRET_SALT, "", secret=secret, algorithm="sha256").digest()
+    return Fernet(base64.urlsafe_b64encode(key))
 
 
 def _fernet() -> MultiFernet:
     """Fernet (AES-128-CBC + HMAC) keyed from the server secret; fallbacks still decrypt."""
     secrets_ = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    keys = [
-        Fernet(
-            base64.urlsafe_b64encode(
-                salted_hmac(_SECRET_SALT, "", secret=s, algorithm="sha256").digest()
-            )
-        )
-        for s in secrets_
-    ]
-    return MultiFernet(keys)
+    return MultiFernet([_fernet_for(s) for s in secrets_])
 
 
 # Which factors a user has.
@@ -162,7 +166,22 @@ def _accept_totp(device: TotpDevice, code: str) -> bool:
     step = _matching_step(secret, code, clock.now())
     if step is None:
         return False
-    return bool(TotpDevice.objects.filter(pk=device.pk, last_step__lt=step).update(last_step=step))
+    accepted = TotpDevice.objects.filter(pk=device.pk, last_step__lt=step).update(last_step=step)
+    if accepted:
+        _encrypt_under_current_secret(device)
+    return bool(accepted)
+
+
+def _encrypt_under_current_secret(device: TotpDevice) -> None:
+    """A secret still encrypted under a fallback of ``SECRET_KEY`` is encrypted again under
+    the current one at its next use, so that the fallback can go once every user has
+    used it since the rotation."""
+    token = device.encrypted_secret.encode()
+    try:
+        _fernet_for(settings.SECRET_KEY).decrypt(token)
+    except InvalidToken:
+        rotated = _fernet().rotate(token).decode()
+        TotpDevice.objects.filter(pk=device.pk).update(encrypted_secret=rotated)
 
 
 def confirm_totp(user: Any, code: str) -> list[str]:
@@ -233,7 +252,7 @@ def _use_recovery_code(user: Any, code: str) -> bool:
     normal = _normal(code)
     if len(normal) != 12:
         return False
-    used = RecoveryCode.objects.filter(user=user, digest=digest(normal), used_at=None).update(
+    used = RecoveryCode.objects.filter(user=user, digest__in=_digests(normal), used_at=None).update(
         used_at=clock.now()
     )
     if used:

@@ -16,6 +16,7 @@ ALIASES = {
     "live_accounts": "live/test_accounts_live.py",
     "mfa": "test_mfa.py",
     "passkeys": "test_passkeys.py",
+    "attacker_doors": "security/test_account_doors.py",
 }
 
 

@@ -39,9 +39,10 @@ def test_sign_up_verify_and_log_in(client: Client, mailoutbox: list[Any]) -> Non
     assert post(client, "register/", body).status_code == 201
     assert not model.objects.filter(email__iexact="new@example.com").exists()  # not yet
     [message] = mailoutbox
-    assert (
-        post(client, "email/verify/", {"key": key_in(message, "/verify-email")}).status_code == 200
-    )
+    key = key_in(message, "/verify-email")
+    asked = post(client, "email/verify/", {"key": key})  # opening the link spends nothing
+    assert (asked.status_code, asked.json()["code"]) == (400, "confirmation_required")
+    assert post(client, "email/verify/", {"key": key, "password": PASSWORD}).status_code == 200
     user = model.objects.get(email="New@example.com")
     assert login(client, user).status_code == 200
     # The same address again, in another case: the same answer, a mail, no second account.
@@ -65,7 +66,8 @@ def test_reset_email_change_and_deletion(client: Client, user: Any, mailoutbox: 
     change = {"new_email": "moved@example.com", "password": NEW_PASSWORD}
     assert post(client, "email/change/", change, **bearer(token)).status_code == 202
     confirm = next(m for m in mailoutbox if m.to == ["moved@example.com"])
-    changed = post(client, "email/change/confirm/", {"key": key_in(confirm, "/confirm-email")})
+    key = key_in(confirm, "/confirm-email")
+    changed = post(client, "email/change/confirm/", {"key": key, "password": NEW_PASSWORD})
     assert changed.json()["email"] == "moved@example.com"
     user.refresh_from_db()
     assert user.email == "moved@example.com"

@@ -39,9 +39,45 @@ def test_signup_mail_arrives_and_verifies(make_app: Callable[..., App], smtp: Sm
     assert (reply.status, reply.code) == (201, "verification_sent")
     link = link_in(smtp.wait_for(to="newbie@example.com", subject="Confirm"))
     assert link.startswith(f"{FRONTEND}/verify-email#key=")
-    verified = request(server.url, "POST", "/api/v1/auth/email/verify/", {"key": key_of(link)})
+    # A mail scanner opening the link posts the key alone: nothing is made or spent.
+    opened = request(server.url, "POST", "/api/v1/auth/email/verify/", {"key": key_of(link)})
+    assert (opened.status, opened.code) == (400, "confirmation_required")
+    verify = {"key": key_of(link), "password": PASSWORD}
+    verified = request(server.url, "POST", "/api/v1/auth/email/verify/", verify)
     assert verified.status == 200, verified.body
     log_in(server.url, "newbie", PASSWORD)
+
+
+def test_racing_confirmations_of_a_sign_up_make_one_account(
+    make_app: Callable[..., App], smtp: SmtpSink
+) -> None:
+    server = make_app(**mail_env(smtp.url)).start(workers=2, threads=4)
+    body = {"username": "racer", "email": "racer@example.com", "password": PASSWORD}
+    request(server.url, "POST", "/api/v1/auth/register/", body)
+    key = key_of(link_in(smtp.wait_for(to="racer@example.com", subject="Confirm")))
+    verify = {"key": key, "password": PASSWORD}
+    statuses = all_at_once(
+        lambda: request(server.url, "POST", "/api/v1/auth/email/verify/", verify).status, 4
+    )
+    assert sorted(statuses) == [200, 400, 400, 400]
+    log_in(server.url, "racer", PASSWORD)
+
+
+def all_at_once(call: Callable[[], int], count: int) -> list[int]:
+    """``count`` threads released together, each making ``call``; their statuses."""
+    barrier = threading.Barrier(count)
+    statuses: list[int] = []
+
+    def run() -> None:
+        barrier.wait()
+        statuses.append(call())
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
 
 
 def test_two_simultaneous_confirmations_spend_a_key_once(

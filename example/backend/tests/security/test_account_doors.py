@@ -275,6 +275,41 @@ def test_an_operator_issues_an_enrolment_link(
     assert post(client, "mfa/totp/setup/", **bearer(token)).status_code == 200
 
 
+def test_a_staff_password_cannot_move_the_account_to_another_mailbox_first(
+    client: Client, staff_policy: Any, clock: Any, mailoutbox: list[Any]
+) -> None:
+    """The chain: with the staff password, move the account to one's own address (the
+    password confirms it), then have the enrolment link mailed there. The move is refused
+    until the account has its first factor."""
+    token = login(client).json()["token"]
+    body = {"new_email": "mallory@attacker.example", "password": PASSWORD}
+    refused = post(client, "email/change/", body, **bearer(token))
+    assert answer(refused) == (403, "mfa_enrolment_required")
+    assert mailoutbox == []
+    # Positive control: once the owner has a factor, the address may change.
+    token = reauthenticated(client, clock)
+    post(client, "mfa/enrolment/", **bearer(token))
+    key = key_in(mailoutbox[0], "/enrol-factor")
+    post(client, "mfa/enrolment/confirm/", {"key": key}, **bearer(token))
+    enable_totp(client, token, clock)
+    assert post(client, "email/change/", body, **bearer(token)).status_code == 202
+
+
+def test_an_email_change_asked_before_the_policy_is_not_confirmed_after_it(
+    client: Client, user: Any, settings: Any, mailoutbox: list[Any]
+) -> None:
+    token = login(client).json()["token"]
+    body = {"new_email": "mallory@attacker.example", "password": PASSWORD}
+    assert post(client, "email/change/", body, **bearer(token)).status_code == 202
+    key = key_in(mailoutbox[-1], "/confirm-email")
+    user.is_staff = True
+    user.save()
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "MFA_POLICY": "required_for_staff"}
+    refused = post(client, "email/change/confirm/", {"key": key, "password": PASSWORD})
+    assert answer(refused) == (403, "mfa_enrolment_required")
+    assert get_user_model().objects.get(pk=user.pk).email == user.email
+
+
 def test_an_account_that_needs_no_enrolment_is_told_so(
     client: Client, user: Any, clock: Any
 ) -> None:

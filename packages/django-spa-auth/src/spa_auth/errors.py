@@ -224,7 +224,7 @@ _TABLE: dict[type[AuthError], Public] = {
     EnrolmentRequiredError: Public(
         403,
         "mfa_enrolment_required",
-        "Open the enrolment link we mail to your address to set up your first second factor.",
+        "Staff accounts set up a second factor first, from the enrolment link mailed to them.",
     ),
     FactorRequiredError: Public(
         400, "factor_required", "Confirm with your second factor: a password alone is not enough."

@@ -28,6 +28,7 @@ from ..conf import AuthSettings, get_settings
 from ..errors import (
     ConfirmationRequiredError,
     EmailInUseError,
+    EnrolmentRequiredError,
     KeyInvalidError,
     PasswordIncorrectError,
     UsernameTakenError,
@@ -370,7 +371,11 @@ def change_email(key: Any, password: Any = None) -> Any:
     asked, so no account can be moved onto an address whose owner merely opened a link."""
     row = account_keys.find(Purpose.CHANGE_EMAIL, key)
     _confirmed_by_requester(row, password)
-    user: Any = row.user  # an email-change key always has its user
+    user: Any = row.user
+    if mfa.staff_needs_mfa(user):  # asked for before the policy: the same rule as the request
+        raise EnrolmentRequiredError(
+            "an email change before the first staff factor"
+        )  # an email-change key always has its user
     new_email = row.new_email
     now = clock.now()
     try:

@@ -171,6 +171,27 @@ def test_a_reset_that_first_proves_an_address_removes_earlier_factors(
     assert AccountEmail.objects.get().verified_at is not None
 
 
+def test_without_verification_a_planted_factor_ends_at_the_owners_reset(
+    client: Client, settings: Any, mailoutbox: list[Any], clock: Any
+) -> None:
+    """Under EMAIL_VERIFICATION = "none" the attacker's sign-up with the victim's address
+    is an account at once, and may set up a factor; the victim's reset, the first proof of
+    the address, removes it and ends the attacker's sessions."""
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "EMAIL_VERIFICATION": "none"}
+    sign_up(client, "mallory", "victim@example.com", ATTACKER_PASSWORD)
+    token = login(client, "mallory", ATTACKER_PASSWORD).json()["token"]
+    clock.advance(seconds=1)
+    again = post(client, "reauthenticate/", {"password": ATTACKER_PASSWORD}, **bearer(token))
+    enable_totp(client, again.json()["token"], clock)
+    assert answer(login(client, "mallory", ATTACKER_PASSWORD)) == (401, "mfa_required")
+    post(client, "password/reset/", {"email": "victim@example.com"})
+    key = key_in(mailoutbox[-1], "/reset-password")
+    body = {"key": key, "new_password": "victims-own-pass-7"}
+    assert post(client, "password/reset/confirm/", body).status_code == 204
+    assert login(client, "mallory", "victims-own-pass-7").status_code == 200  # no factor left
+    assert client.get("/api/v1/user/", **bearer(token)).status_code == 401
+
+
 # Finding 2: under required_for_staff, the staff password alone enrols no factor.
 
 

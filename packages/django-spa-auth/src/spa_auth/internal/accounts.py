@@ -126,10 +126,11 @@ def _create_account(address: str, username: str, password_hash: str, conf: AuthS
             user = user_model(**fields)
             user.password = password_hash
             user.save()
-            verified = now if conf.email_verification == "none" else None
-            AccountEmail.objects.create(user=user, address=fold(address), verified_at=verified)
+            # Unproven under "none" too: nothing proved it, so the first reset that does
+            # removes whatever factors a sign-up with someone else's address set up.
+            AccountEmail.objects.create(user=user, address=fold(address), verified_at=None)
             store.record_event(Kind.REGISTERED, now=now, user=user, username=user.get_username())
-            if verified is None:
+            if conf.email_verification == "optional":
                 # Its own task: a mail that fails is retried without signing up twice.
                 tasks.enqueue("verification_mail", user_id=str(user.pk))
     except IntegrityError:  # the address or the username was taken in the meantime

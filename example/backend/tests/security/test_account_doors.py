@@ -408,6 +408,73 @@ def test_a_password_re_authentication_without_a_factor_says_pwd(
     assert claims_of(token)["amr"] == ["pwd"]
 
 
+def test_the_password_and_a_fresh_token_cannot_take_an_account_with_a_factor(
+    client: Client, totp_login: Any, clock: Any, mailoutbox: list[Any]
+) -> None:
+    """The thief has the password and a copy of the token of the owner's fresh login
+    (which passed the factor). Changing the password or the address, or deleting the
+    account, would take it without the factor: each wants a re-authentication with it."""
+    stolen = totp_login["token"]
+    thief = Client()
+    change = {"old_password": PASSWORD, "new_password": ATTACKER_PASSWORD}
+    moved = {"new_email": "mallory@attacker.example", "password": PASSWORD}
+    for response in (
+        post(thief, "password/change/", change, **bearer(stolen)),
+        post(thief, "email/change/", moved, **bearer(stolen)),
+        thief.delete(
+            f"{AUTH}/account/", {"password": PASSWORD}, "application/json", **bearer(stolen)
+        ),
+    ):
+        assert answer(response) == (401, "reauthentication_required")
+        assert response.json()["methods"] == ["totp", "recovery_code"]
+    assert [m for m in mailoutbox if m.to == ["mallory@attacker.example"]] == []
+    # Positive control: the owner, confirming with the code, may change the password.
+    again = post(
+        client, "reauthenticate/", {"code": code_at(totp_login["secret"], clock)}, **bearer(stolen)
+    )
+    changed = post(client, "password/change/", change, **bearer(again.json()["token"]))
+    assert changed.status_code == 200, changed.content
+
+
+@pytest.fixture
+def staff_with_totp(settings: Any, user: Any, client: Client, clock: Any) -> dict[str, Any]:
+    """A staff account that set up TOTP before the policy, and a login that passed it."""
+    user.is_staff = True
+    user.save()
+    secret, _ = enable_totp(client, reauthenticated(client, clock), clock)
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "MFA_POLICY": "required_for_staff"}
+    clock.advance(seconds=30)
+    pending = login(client).json()
+    done = post(
+        client,
+        "mfa/authenticate/",
+        {"mfa_token": pending["mfa_token"], "code": code_at(secret, clock)},
+    )
+    token = done.json()["token"]
+    assert client.get("/api/v1/users/", **bearer(token)).status_code == 200
+    clock.advance(seconds=30)
+    return {"secret": secret, "token": token}
+
+
+def test_an_operators_reset_of_the_factors_ends_the_sessions(
+    client: Client, staff_with_totp: Any, user: Any
+) -> None:
+    call_command("mfa_reset", user.username)
+    refused = client.get("/api/v1/users/", **bearer(staff_with_totp["token"]))
+    assert answer(refused) == (401, "session_revoked")
+
+
+def test_a_staff_session_loses_its_powers_with_its_last_factor(
+    client: Client, staff_with_totp: Any, clock: Any
+) -> None:
+    token = staff_with_totp["token"]
+    code = code_at(staff_with_totp["secret"], clock)
+    token = post(client, "reauthenticate/", {"code": code}, **bearer(token)).json()["token"]
+    assert client.delete(f"{AUTH}/mfa/totp/", **bearer(token)).status_code == 204
+    assert client.get(f"{AUTH}/sessions/", **bearer(token)).status_code == 200  # still signed in
+    assert client.get("/api/v1/users/", **bearer(token)).status_code == 403
+
+
 # Finding 5: the small doors.
 
 

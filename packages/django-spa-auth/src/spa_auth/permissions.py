@@ -25,8 +25,12 @@ class IsStaff(BasePermission):
             return False
         if get_settings().mfa_policy != "required_for_staff":
             return True
+        if mfa.staff_needs_mfa(user):
+            # No factor (any more): a session that passed one before an operator's reset,
+            # or the removal of the last factor, no longer counts.
+            return False
         if isinstance(request.successful_authenticator, SessionAuthentication):
-            return not mfa.staff_needs_mfa(user)
+            return True
         amr = request.auth.get("amr") if isinstance(request.auth, dict) else None
         return isinstance(amr, list) and "mfa" in amr
 

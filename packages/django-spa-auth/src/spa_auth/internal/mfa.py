@@ -390,11 +390,13 @@ def staff_needs_mfa(user: Any) -> bool:
 
 def reset(user: Any, *, by: str) -> None:
     """Turn every factor off (an admin's action: a user who lost them), audited; the owner
-    is told when there was one."""
+    is told when there was one. Every session ends: one that passed a factor must not go
+    on as if the account still had it (the person locked out signs in again)."""
     with transaction.atomic():
         removed = TotpDevice.objects.filter(user=user).delete()[0]
         removed += RecoveryCode.objects.filter(user=user).delete()[0]
         removed += Passkey.objects.filter(user=user).delete()[0]
+        store.revoke_user_sessions(user.pk, reason="mfa_reset", now=clock.now())
         store.record_event(Kind.MFA_RESET, now=clock.now(), user=user, detail=f"by {by}"[:200])
         if removed:
             notify_owner(user, "reset")

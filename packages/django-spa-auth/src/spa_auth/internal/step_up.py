@@ -63,3 +63,15 @@ def _session_of(claims: Any) -> Session | None:
         return store.get_session(uuid.UUID(str(claims["sid"])))
     except (KeyError, TypeError, ValueError):  # no usable sid: no session to look at
         return None
+
+
+def require_sensitive(user: Any, claims: Any) -> None:
+    """Password change, email change, deletion, ending another session: ``require_recent``;
+    for an account with a second factor, ``require_reauthenticated``, which such an
+    account meets only with a factor. Else the password and a copy of a fresh login's
+    token (a script in the page, a log) would change the password or move the address,
+    and with it every reset, without the factor."""
+    if mfa.has_mfa(user):
+        require_reauthenticated(user, claims)
+    else:
+        require_recent(user, claims)

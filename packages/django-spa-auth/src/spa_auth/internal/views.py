@@ -15,10 +15,10 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, permissions, status
-from rest_framework.authentication import CSRFCheck
+from rest_framework.authentication import CSRFCheck, SessionAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.mediatypes import media_type_matches
@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 from ..authentication import JWTSessionAuthentication
 from ..conf import SYMMETRIC_ALGORITHMS, get_settings
 from ..errors import AuthError, RefreshMissingError, ThrottledError
+from ..handlers import api_exception_handler
 from ..pagination import BoundedLimitOffsetPagination
 from ..parsers import StrictJSONParser
 from ..schema import CSRF_HEADER, ERROR, NO_CONTENT, REFRESH_COOKIE
@@ -142,13 +143,14 @@ def access_token_body(issued: services.IssuedTokens) -> dict[str, Any]:
 
 
 class StepUpMixin:
-    """Sensitive actions: an authentication at most ``REAUTHENTICATION_MAX_AGE`` old, or
-    401 ``reauthentication_required`` with RFC 9470's challenge. Safe methods are exempt."""
+    """Sensitive actions: an authentication at most ``REAUTHENTICATION_MAX_AGE`` old (for
+    an account with a second factor, a re-authentication with it after the login), or 401
+    ``reauthentication_required`` with RFC 9470's challenge. Safe methods are exempt."""
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         if request.method not in permissions.SAFE_METHODS and self.needs_step_up(request):
-            step_up.require_recent(request.user, request.auth)
+            step_up.require_sensitive(request.user, request.auth)
 
     def needs_step_up(self, request: Request) -> bool:
         return True
@@ -181,13 +183,22 @@ class JSONOnlyNegotiation(BaseContentNegotiation):
 class AuthAPIView(APIView):
     """Every auth endpoint: JSON only, and never stored by a cache (RFC 6749 §5.1).
 
-    The parser is set here, not left to the project's ``DEFAULT_PARSER_CLASSES``: a
-    cross-site HTML form cannot send JSON without a CORS preflight, and DRF's own parser
-    lets deeply nested JSON escape as a 500.
+    What the endpoints need is set here, not left to the project's ``REST_FRAMEWORK``, so
+    that adopting the package changes nothing of the project's own API and the project's
+    defaults change nothing of ours: the parser (a cross-site HTML form cannot send JSON
+    without a CORS preflight, and DRF's own parser lets deeply nested JSON escape as a
+    500), the renderer, the authentication (the access token, or the Django session that
+    ``SpaAuthMiddleware`` links to a session row; never HTTP Basic) and the exception
+    handler that gives every error its ``code``.
     """
 
     content_negotiation_class = JSONOnlyNegotiation
     parser_classes = [StrictJSONParser]
+    renderer_classes = [JSONRenderer]
+    authentication_classes = [JWTSessionAuthentication, SessionAuthentication]
+
+    def get_exception_handler(self) -> Any:
+        return api_exception_handler
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -317,11 +328,18 @@ class LogoutAllView(AuthAPIView):
         return response
 
 
+class _SessionPage(BoundedLimitOffsetPagination):
+    """20 a page whatever the project's ``PAGE_SIZE`` (read by DRF at import, and absent
+    from a project that paginates nothing)."""
+
+    default_limit = 20
+
+
 @extend_schema_view(get=extend_schema(responses={200: SessionSerializer(many=True), 401: ERROR}))
 class SessionListView(generics.ListAPIView, AuthAPIView):
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = SessionSerializer
-    pagination_class = BoundedLimitOffsetPagination
+    pagination_class = _SessionPage
 
     def get_queryset(self) -> Any:
         from . import store

@@ -90,7 +90,6 @@ def test_every_auth_endpoint_renders_and_parses_json_whatever_the_defaults() -> 
     """DRF reads ``DEFAULT_RENDERER_CLASSES`` once, when its views module is imported, so
     the project's value can only be seen in the classes: none of ours keeps it."""
     from rest_framework.renderers import JSONRenderer
-
     from spa_auth import urls
     from spa_auth.parsers import StrictJSONParser
 

@@ -9,9 +9,11 @@ import dj_database_url
 from .env import email_settings, env_bool, env_int, env_list, env_str, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-REPO_DIR = BASE_DIR.parent
-VAR_DIR = Path(env_str("VAR_DIR", str(REPO_DIR / "var")))
-FRONTEND_DIST = Path(env_str("FRONTEND_DIST", str(REPO_DIR / "frontend" / "dist")))
+EXAMPLE_DIR = BASE_DIR.parent
+# The repository's var/, the same folder `make run` serves from, so that a command run by
+# hand (`cd example/backend && python manage.py createsuperuser`) sees the same database.
+VAR_DIR = Path(env_str("VAR_DIR", str(EXAMPLE_DIR.parent / "var")))
+FRONTEND_DIST = Path(env_str("FRONTEND_DIST", str(EXAMPLE_DIR / "frontend" / "dist")))
 
 SECRET_KEY = secret_key(VAR_DIR)
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")

@@ -110,6 +110,23 @@ def test_a_cross_site_refresh_cookie_fails_the_checks(settings):
     assert "spa_auth.E017" not in {e.id for e in check_configuration()}
 
 
+def test_cors_origins_without_credentials_are_warned_about(settings):
+    """A front end on another origin needs its cookies to cross: without credentials every
+    login fails with only a network error in the app."""
+    from spa_auth.checks import check_configuration
+
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    settings.CORS_ALLOW_CREDENTIALS = False
+    warning = next(e for e in check_configuration() if e.id == "spa_auth.W018")
+    assert "CORS_ALLOW_CREDENTIALS = True" in warning.hint
+    settings.CORS_ALLOW_CREDENTIALS = True
+    assert "spa_auth.W018" not in {e.id for e in check_configuration()}
+    settings.CORS_ALLOWED_ORIGINS = []
+    settings.CORS_ALLOWED_ORIGIN_REGEXES = [r"^https://\w+\.example\.com$"]
+    settings.CORS_ALLOW_CREDENTIALS = False
+    assert "spa_auth.W018" in {e.id for e in check_configuration()}
+
+
 def test_a_missing_middleware_or_throttled_backend_is_warned_about(settings):
     from spa_auth.checks import check_integration
 

@@ -87,6 +87,21 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         settings, "CORS_ALLOW_CREDENTIALS", False
     ):
         errors.append(Error("CORS allows every origin with credentials.", id="spa_auth.E012"))
+    allows_origins = getattr(settings, "CORS_ALLOWED_ORIGINS", None) or getattr(
+        settings, "CORS_ALLOWED_ORIGIN_REGEXES", None
+    )
+    if allows_origins and not getattr(settings, "CORS_ALLOW_CREDENTIALS", False):
+        # The app on another origin then never gets its refresh cookie set or sent: every
+        # login fails with nothing but a network error in the app and a line in the console.
+        errors.append(
+            Warning(
+                "CORS allows origins, but without credentials: an app on one of them cannot "
+                "keep a session.",
+                hint="Set CORS_ALLOW_CREDENTIALS = True (the refresh cookie and the CSRF "
+                "cookie must cross origins; see the README's cross-origin recipe).",
+                id="spa_auth.W018",
+            )
+        )
     if conf.refresh_cookie_samesite not in ("Strict", "Lax"):
         errors.append(
             Error(

@@ -153,6 +153,16 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 64 * 1024)
+# Served on loopback only (`make run`): Django's HTTPS-deployment warnings are not the
+# user's to fix there. A deployment with a host of its own gets every one of them.
+if set(ALLOWED_HOSTS) <= {"127.0.0.1", "localhost", "[::1]", "::1"}:
+    SILENCED_SYSTEM_CHECKS = [
+        "security.W005",  # HSTS for subdomains
+        "security.W008",  # SECURE_SSL_REDIRECT
+        "security.W012",  # SESSION_COOKIE_SECURE
+        "security.W016",  # CSRF_COOKIE_SECURE
+        "security.W021",  # HSTS preload
+    ]
 
 # Mail: printed to the console unless EMAIL_URL names a server (see README).
 _EMAIL = email_settings(env_str("EMAIL_URL", "console://"))

@@ -26,3 +26,26 @@ def test_manage_py_by_hand_uses_the_var_folder_that_make_run_serves() -> None:
     ).stdout.strip()
     assert Path(shown) == REPO / "var"
     assert "export VAR_DIR ?= $(CURDIR)/var" in (REPO / "Makefile").read_text()
+
+
+def deploy_check(**env: str) -> str:
+    base = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"],
+        cwd=BACKEND,
+        env={**base, "FRONTEND_URL": "http://localhost:8000", **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout + result.stderr
+
+
+def test_make_run_starts_without_warnings_on_loopback() -> None:
+    assert deploy_check().strip().startswith("System check identified no issues")
+
+
+def test_a_real_host_gets_the_https_deployment_warnings() -> None:
+    shown = deploy_check(ALLOWED_HOSTS="api.example.com")
+    for check in ("W005", "W008", "W012", "W016", "W021"):
+        assert f"security.{check}" in shown

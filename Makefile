@@ -35,7 +35,7 @@ PACKAGE_SOURCES := $(shell find $(PACKAGE)/src -type f -not -path '*/__pycache__
 .PHONY: help run dev test lint format bench clean
 
 help:
-	@echo "make run    serve the API and the built app on http://$(HOST):$(PORT)"
+	@echo "make run    serve the API and the built app on $(APP_URL)"
 	@echo "make test   run every test (Python, the package's version matrix, front-end unit,"
 	@echo "            types, lint, end-to-end)"
 	@echo "make dev    Django on :8000 plus Vite's dev server with hot reload on :5173"

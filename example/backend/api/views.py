@@ -134,6 +134,22 @@ def _index_html(path: Path) -> bytes:
 
 
 @never_cache
+# The API, the admin and the pages reached from mailed links (their keys travel in the
+# fragment, but the pages themselves have nothing to index).
+_ROBOTS = """User-agent: *
+Disallow: /api/
+Disallow: /admin/
+Disallow: /verify-email
+Disallow: /reset-password
+Disallow: /confirm-email
+Disallow: /enrol-factor
+"""
+
+
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(_ROBOTS, content_type="text/plain; charset=utf-8")
+
+
 def spa_index(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     """The built app's ``index.html`` for every client-side route."""
     index = Path(settings.FRONTEND_DIST) / "index.html"

@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     re_path(r"^api/", views.api_not_found),
     path("admin/", admin.site.urls),
+    path("robots.txt", views.robots_txt),
     # Client-side routes get index.html; never /api/, /admin/ or /static/.
     re_path(r"^(?!api/|admin/|static/).*$", views.spa_index),
 ]

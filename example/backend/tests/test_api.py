@@ -113,3 +113,13 @@ def test_the_jwks_may_be_cached_but_session_lists_may_not(client, user):
     token = login(client).json()["token"]
     response = client.get("/api/v1/auth/sessions/", **bearer(token))
     assert response["Cache-Control"] == "no-store, private"
+
+
+def test_robots_txt_is_text_and_keeps_crawlers_off_the_api_and_the_link_pages(client, db):
+    response = client.get("/robots.txt")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    body = response.content.decode()
+    assert body.startswith("User-agent: *\n")
+    for path in ("/api/", "/admin/", "/verify-email", "/reset-password", "/confirm-email"):
+        assert f"Disallow: {path}\n" in body

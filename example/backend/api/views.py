@@ -133,7 +133,6 @@ def _index_html(path: Path) -> bytes:
     return path.read_bytes()
 
 
-@never_cache
 # The API, the admin and the pages reached from mailed links (their keys travel in the
 # fragment, but the pages themselves have nothing to index).
 _ROBOTS = """User-agent: *
@@ -150,6 +149,7 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
     return HttpResponse(_ROBOTS, content_type="text/plain; charset=utf-8")
 
 
+@never_cache
 def spa_index(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     """The built app's ``index.html`` for every client-side route."""
     index = Path(settings.FRONTEND_DIST) / "index.html"

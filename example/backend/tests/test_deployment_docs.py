@@ -154,3 +154,20 @@ def test_a_production_start_without_a_key_set_is_refused(tmp_path):
     result = manage(env, "check", "--deploy", "--fail-level", "ERROR")
     assert result.returncode != 0
     assert "spa_auth.E014" in result.stderr + result.stdout
+
+
+def test_ending_every_session_after_a_restore_as_documented(tmp_path):
+    env = deployment_env(tmp_path)
+    assert manage(env, "migrate", "--noinput").returncode == 0
+    app = App(env=env, folder=tmp_path)
+    try:
+        app.create_user("alice", PASSWORD)
+        server = app.start(workers=1)
+        token, _ = log_in(server.url, "alice", PASSWORD)
+        auth = {"Authorization": f"Bearer {token}"}
+        assert request(server.url, "GET", "/api/v1/user/", headers=auth).status == 200
+        follow(documented_steps("end-every-session"), env, {})
+        ended = request(server.url, "GET", "/api/v1/user/", headers=auth)
+        assert (ended.status, ended.code) == (401, "session_revoked")
+    finally:
+        app.stop()

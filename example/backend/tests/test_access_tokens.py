@@ -162,6 +162,27 @@ def test_verify_token_accepts_a_live_token_and_refuses_others(client, token):
     assert bad.status_code == 401 and bad.json()["code"] == "token_invalid"
 
 
+def test_failed_verify_calls_are_throttled_per_client_address(client, token, settings):
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "REFRESH_FAILURES_PER_IP": 3}
+
+    def verify(value: str, address: str = "127.0.0.1"):
+        return client.post(
+            "/api/v1/auth/verify_token/",
+            {"token": value},
+            content_type="application/json",
+            REMOTE_ADDR=address,
+        )
+
+    for _ in range(3):
+        assert verify("x.y.z").json()["code"] == "token_invalid"
+    refused = verify("x.y.z")
+    assert (refused.status_code, refused.json()["code"]) == (429, "throttled")
+    assert int(refused["Retry-After"]) >= 1
+    assert verify("x.y.z", "198.51.100.7").json()["code"] == "token_invalid"  # its own budget
+    # A genuine token cannot be guessed, so it is never held up by others' failures.
+    assert verify(token).status_code == 200
+
+
 def test_the_hot_path_costs_one_query(client, token, django_assert_num_queries):
     with django_assert_num_queries(1):
         assert get_user(client, token).status_code == 200

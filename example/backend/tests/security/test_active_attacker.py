@@ -134,6 +134,21 @@ def test_2_the_rotating_client_retrying_in_the_window_gets_the_same_token_on_rec
     assert (event.ip, event.user_agent) == ("198.51.100.10", "VictimBrowser/1")
 
 
+def test_2_an_ipv6_client_is_known_by_its_slash_64_in_the_window(client, user, clock):
+    home = {"REMOTE_ADDR": "2001:db8:1:2::10", "HTTP_USER_AGENT": "VictimBrowser/1"}
+    _, token = body_login(client, **home)
+    first = refresh(client, token, **home)
+    clock.advance(seconds=2)
+    # A new temporary address in the same /64 (RFC 8981): the same client, the same answer.
+    moved = {**home, "REMOTE_ADDR": "2001:db8:1:2:ffff:ffff:ffff:1"}
+    again = refresh(client, token, **moved)
+    assert again.status_code == 200 and again.json()["refresh"] == first.json()["refresh"]
+    # The next /64 is another subscriber: the previous token from there is a copy.
+    neighbour = {**home, "REMOTE_ADDR": "2001:db8:1:3::10"}
+    copy = refresh(Client(), token, **neighbour)
+    assert (copy.status_code, copy.json().get("code")) == (401, "refresh_reused")
+
+
 def test_2_the_sessions_list_shows_rotation_times_to_the_minute_only(client, user, clock):
     clock.current = clock.current.replace(second=37, microsecond=123456)
     access, token = body_login(client)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail as django_mail
+from django.core.management import call_command
 from django.test import Client
 from spa_auth.internal import tasks
 from spa_auth.models import AccountEmail, AccountKey, AccountTask, AuditEvent
@@ -357,6 +358,23 @@ def test_keys_are_stored_as_digests_only(user: Any, client: Client, mailoutbox: 
     key = key_of(mailoutbox[0], "/reset-password")
     row = AccountKey.objects.get()
     assert key not in (row.digest, row.state) and len(row.digest) == 64
+
+
+def test_the_prune_command_deletes_expired_keys_spent_or_not_and_keeps_live_ones(
+    client: Client, user: Any, mailoutbox: list[Any], clock: Any
+) -> None:
+    request_reset(client, user.email)
+    spent = key_of(mailoutbox[-1], "/reset-password")
+    confirm = {"key": spent, "new_password": NEW_PASSWORD}
+    assert post(client, "password/reset/confirm/", confirm).status_code == 204
+    request_reset(client, user.email)  # never opened
+    clock.advance(minutes=61)
+    request_reset(client, user.email)
+    live = key_of(mailoutbox[-1], "/reset-password")
+    call_command("prune_auth")
+    assert AccountKey.objects.count() == 1
+    confirm = {"key": live, "new_password": "x" + NEW_PASSWORD}
+    assert post(client, "password/reset/confirm/", confirm).status_code == 204
 
 
 def test_opening_the_link_spends_nothing(client: Client, user: Any, mailoutbox: list[Any]) -> None:

@@ -7,13 +7,17 @@ directory (a real build, as a user gets it) with one Django and one DRF minor, a
 own; without PostgreSQL installed they are skipped, or fail when ``CI`` is set.
 
 Sessions use plain ``venv`` and pip, so pip's download and wheel cache is shared between
-sessions and runs: only the first run ever downloads anything.
+sessions and runs: only the first run ever downloads anything. Every version they install
+is pinned: Django and DRF here, one exact release per matrix entry, and everything else
+(the package's dependencies, the test and release tools, the build backend) in
+``constraints.txt``, so a new upstream release cannot change a run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -27,12 +31,27 @@ from nox.command import CommandFailed
 nox.options.default_venv_backend = "venv"
 nox.options.error_on_missing_interpreters = True
 
+
+def matrix(name: str, values: list[str]) -> list[str]:
+    """The values of one parameter; none is an error, since nox would turn the session
+    into a no-op that is skipped and lets the run pass."""
+    if not values:
+        raise ValueError(f"noxfile.py: {name} is empty: the sessions would run nothing, and pass")
+    return values
+
+
 ROOT = Path(__file__).resolve().parent
 PYTHON = "3.11"
-# The ranges of pyproject.toml: Django>=5.2,<6; djangorestframework>=3.17,<3.19.
-DJANGO = ["5.2"]
-DRF = ["3.17", "3.18"]
-USER_MODELS = ["auth.User", "accounts.EmailUser"]
+# The ranges of pyproject.toml: Django>=5.2,<6; djangorestframework>=3.17,<3.19. Each
+# minor is tested at one exact release, the newest when it was last pinned.
+DJANGO = {"5.2": "5.2.19"}
+DRF = {"3.17": "3.17.2", "3.18": "3.18.3"}
+USER_MODELS = matrix("USER_MODELS", ["auth.User", "accounts.EmailUser"])
+# Exact versions of everything else the sessions install. Given to pip as PIP_CONSTRAINT,
+# not -c: pip passes the variable on to the isolated environment where it builds the
+# package, so the build backend is pinned too.
+PINS = ROOT / "constraints.txt"
+CONSTRAINTS = {"PIP_CONSTRAINT": str(PINS)}
 # The same pins as example/backend/requirements-dev.txt.
 TEST_TOOLS = ["pytest==9.2.0", "pytest-django==4.14.0"]
 PSYCOPG = "psycopg[binary]==3.3.9"
@@ -40,16 +59,22 @@ RELEASE_TOOLS = ["build==1.6.1", "twine==7.0.0", "check-wheel-contents==0.6.3"]
 
 
 @nox.session(python=PYTHON)
-@nox.parametrize("database", ["sqlite", "postgresql"])
-@nox.parametrize("drf", DRF)
-@nox.parametrize("django", DJANGO)
+@nox.parametrize("database", matrix("the database list", ["sqlite", "postgresql"]))
+@nox.parametrize("drf", matrix("DRF", list(DRF)))
+@nox.parametrize("django", matrix("DJANGO", list(DJANGO)))
 def tests(session: nox.Session, django: str, drf: str, database: str) -> None:
     """The package's suite on one Django, DRF and database, for both user models."""
     drivers = [PSYCOPG] if database == "postgresql" else []
-    # One resolution: the package built from this directory, held to the pinned minors.
+    # One resolution: the package built from this directory, with the pinned releases.
     session.install(
-        ".", f"Django~={django}.0", f"djangorestframework~={drf}.0", *TEST_TOOLS, *drivers
+        ".",
+        f"Django=={DJANGO[django]}",
+        f"djangorestframework=={DRF[drf]}",
+        *TEST_TOOLS,
+        *drivers,
+        env=CONSTRAINTS,
     )
+    require_pins(session)
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(throwaway_postgres(session)) if drivers else None
         for model in USER_MODELS:
@@ -64,11 +89,12 @@ def tests(session: nox.Session, django: str, drf: str, database: str) -> None:
 @nox.session(python=PYTHON)
 def release(session: nox.Session) -> None:
     """Build the sdist and wheel, check them, and use the wheel alone in a fresh venv."""
-    session.install(*RELEASE_TOOLS)
+    session.install(*RELEASE_TOOLS, env=CONSTRAINTS)
+    require_pins(session)
     with tempfile.TemporaryDirectory(prefix="spa-auth-release-") as tmp:
         work = Path(tmp)
         dist = work / "dist"
-        session.run("python", "-m", "build", "--outdir", str(dist), str(ROOT))
+        session.run("python", "-m", "build", "--outdir", str(dist), str(ROOT), env=CONSTRAINTS)
         artifacts = sorted(str(p) for p in dist.iterdir())
         wheels = [p for p in artifacts if p.endswith(".whl")]
         if len(wheels) != 1 or len(artifacts) != 2:
@@ -82,7 +108,10 @@ def release(session: nox.Session) -> None:
         venv = work / "venv"
         session.run("python", "-m", "venv", str(venv))
         python, django_admin = str(venv / "bin" / "python"), str(venv / "bin" / "django-admin")
-        session.run(python, "-m", "pip", "install", "--quiet", wheels[0], external=True)
+        session.run(
+            python, "-m", "pip", "install", "--quiet", wheels[0], env=CONSTRAINTS, external=True
+        )
+        require_pins(session, python)
         project = work / "project"
         shutil.copytree(
             ROOT / "tests", project / "tests", ignore=shutil.ignore_patterns("__pycache__")
@@ -113,6 +142,27 @@ def release(session: nox.Session) -> None:
                     env=model_env,
                     external=True,
                 )
+
+
+_REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(==| @ )")
+
+
+def _project_name(requirement: str) -> str:
+    """``Foo_Bar==1.0`` or ``foo-bar @ file://…`` as PEP 503 normalizes it: ``foo-bar``."""
+    return re.sub(r"[-_.]+", "-", re.split(r"[=@ ]", requirement.strip(), maxsplit=1)[0]).lower()
+
+
+def require_pins(session: nox.Session, python: str = "python") -> None:
+    """Fail when the environment holds a distribution that no pin names: a new dependency
+    of a moved pin would otherwise float to its newest release unnoticed."""
+    lines = [line for line in PINS.read_text().splitlines() if "==" in line]
+    pinned = {_project_name(line) for line in lines if not line.startswith("#")}
+    pinned |= {"django", "djangorestframework", "django-spa-auth"}
+    frozen = session.run(python, "-m", "pip", "freeze", silent=True, external=True) or ""
+    installed = [line for line in frozen.splitlines() if _REQUIREMENT.match(line)]  # no warnings
+    loose = sorted(line for line in installed if _project_name(line) not in pinned)
+    if loose:
+        session.error(f"not pinned in constraints.txt: {', '.join(loose)}")
 
 
 def _postgres_bindir() -> Path | None:

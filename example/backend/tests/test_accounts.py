@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail as django_mail
+from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from spa_auth.internal import tasks
-from spa_auth.models import AccountEmail, AccountKey, AccountTask, AuditEvent
+from spa_auth.models import AccountEmail, AccountKey, AccountTask, AuditEvent, ThrottleCounter
 
 from .conftest import PASSWORD, bearer, login
 
@@ -368,6 +370,23 @@ def test_keys_are_stored_as_digests_only(user: Any, client: Client, mailoutbox: 
     assert key not in (row.digest, row.state) and len(row.digest) == 64
 
 
+def test_the_prune_command_deletes_expired_keys_spent_or_not_and_keeps_live_ones(
+    client: Client, user: Any, mailoutbox: list[Any], clock: Any
+) -> None:
+    request_reset(client, user.email)
+    spent = key_of(mailoutbox[-1], "/reset-password")
+    confirm = {"key": spent, "new_password": NEW_PASSWORD}
+    assert post(client, "password/reset/confirm/", confirm).status_code == 204
+    request_reset(client, user.email)  # never opened
+    clock.advance(minutes=61)
+    request_reset(client, user.email)
+    live = key_of(mailoutbox[-1], "/reset-password")
+    call_command("prune_auth")
+    assert AccountKey.objects.count() == 1
+    confirm = {"key": live, "new_password": "x" + NEW_PASSWORD}
+    assert post(client, "password/reset/confirm/", confirm).status_code == 204
+
+
 def test_opening_the_link_spends_nothing(client: Client, user: Any, mailoutbox: list[Any]) -> None:
     """A mail scanner fetches the URL; the fragment never reaches the server."""
     request_reset(client, user.email)
@@ -496,6 +515,72 @@ def test_account_deletion(client: Client, user: Any) -> None:
     assert AuditEvent.objects.filter(kind="account_deleted").exists()
     leftovers = AuditEvent.objects.exclude(username="", ip=None, user_agent="", user=None)
     assert not leftovers.exists()
+
+
+# Requests that name an address: the same work for a known and an unknown one
+
+
+def work_done(client: Client, path: str, body: dict[str, Any], address: str) -> dict[str, Any]:
+    """What the request did to the database before its task ran: every statement, as SQL
+    without its values, and the task and throttle counter rows it left, the address (and
+    its digest in a counter's key) masked."""
+    statements: list[str] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    AccountTask.objects.all().delete()
+    ThrottleCounter.objects.all().delete()
+    with connection.execute_wrapper(record):
+        response = post(client, path, body)
+    assert response.status_code in (201, 202), response.content
+    queued = [
+        (task.kind, {k: masked(k, v, address) for k, v in task.payload.items()})
+        for task in AccountTask.objects.all()
+    ]
+    counters = sorted(
+        (row.key.partition(":")[0], row.count, row.allowed, row.expires_at, row.locked_until)
+        for row in ThrottleCounter.objects.all()
+    )
+    return {"tasks": queued, "counters": counters, "statements": statements}
+
+
+def masked(name: str, value: Any, address: str) -> Any:
+    if value == address:
+        return "<address>"
+    return value.partition("$")[0] if name == "password" else value  # the salt is random
+
+
+@pytest.mark.parametrize(
+    ("path", "known"),
+    [
+        ("register/", "user1@example.com"),
+        ("email/verify/resend/", "pending@example.com"),
+        ("password/reset/", "user1@example.com"),
+    ],
+    ids=["sign-up", "resend", "reset"],
+)
+def test_a_request_naming_an_address_does_the_same_work_known_or_not(
+    client: Client,
+    user_factory: Callable[..., Any],
+    clock: Any,
+    monkeypatch: Any,
+    path: str,
+    known: str,
+) -> None:
+    user_factory(email="user1@example.com")
+    register(client, "pending", "pending@example.com")  # a sign-up waiting for its link
+    monkeypatch.setattr(tasks, "run_due", lambda **kwargs: 0)  # the task waits: not measured
+    fields = {"username": "newbie", "password": PASSWORD} if path == "register/" else {}
+    post(client, path, {**fields, "email": "warm-up@example.com"})  # caches filled alike
+    mine, theirs = (
+        work_done(client, path, {**fields, "email": address}, address)
+        for address in (known, "nobody@example.com")
+    )
+    assert mine["tasks"] == theirs["tasks"] and len(mine["tasks"]) == 1
+    assert mine["counters"] == theirs["counters"]
+    assert mine["statements"] == theirs["statements"]
 
 
 # Abuse

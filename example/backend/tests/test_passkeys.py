@@ -5,12 +5,15 @@ answers the server's options as a browser would, and forges what a browser would
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 from typing import Any
 
 import cbor2
 import pytest
-from django.test import Client
+from django.conf import settings as django_settings
+from django.test import Client, override_settings
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from spa_auth.internal import passkeys
@@ -140,6 +143,12 @@ def test_registration_asks_for_a_discoverable_verified_credential_without_attest
     assert options["challenge"] not in row.digest
 
 
+def keyed_digest(message: bytes, secret: str) -> bytes:
+    """The user handle's salted_hmac, computed as Django's documentation describes it."""
+    key = hashlib.sha256(f"spa_auth.passkeys.user-handle{secret}".encode()).digest()
+    return hmac.new(key, message, hashlib.sha256).digest()
+
+
 def test_the_user_handle_is_opaque_stable_and_32_bytes(
     client: Client, user_factory: Any, clock: Any
 ) -> None:
@@ -147,10 +156,15 @@ def test_the_user_handle_is_opaque_stable_and_32_bytes(
     handle = unb64url(
         registration_options(client, reauthenticated(client, clock, alice.username))["user"]["id"]
     )
-    assert len(handle) == 32 and handle == passkeys.user_handle(alice)
-    assert str(alice.pk).encode() not in handle and handle != passkeys.user_handle(bob)
+    # Django's salted_hmac of the primary key under SECRET_KEY, recomputed here by hand: no
+    # personal data and not the key itself (WebAuthn §14.6.1), whatever the secret is.
+    pk = str(alice.pk).encode()
+    assert handle == keyed_digest(pk, django_settings.SECRET_KEY) and len(handle) == 32
+    assert handle not in (pk, hashlib.sha256(pk).digest()) and handle != passkeys.user_handle(bob)
     again = registration_options(client, reauthenticated(client, clock, alice.username))
     assert unb64url(again["user"]["id"]) == handle
+    with override_settings(SECRET_KEY="another-" + django_settings.SECRET_KEY):
+        assert passkeys.user_handle(alice) != handle
 
 
 def test_the_first_passkey_brings_recovery_codes_and_the_second_none(

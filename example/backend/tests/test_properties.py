@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import base64
 import bz2
+import dataclasses
+import hashlib
+import hmac
 import io
 import ipaddress
 import json
@@ -196,11 +199,23 @@ def compact_tokens(draw: Any) -> str:
     claims.update(jti=uuid.uuid4().hex, iat=now, exp=now + 300)
     payload = draw(json_objects(claims, WRONG_CLAIMS))
     signing_input = f"{b64(header)}.{b64(payload)}"
-    if draw(st.sampled_from(["signed", "signed", "signed", "unsigned"])) == "signed":
+    mode = draw(st.sampled_from(["signed", "signed", "signed", "unsigned", "tampered"]))
+    if mode == "signed":
         signature = keys.access_keys(conf)[0].sign(signing_input.encode())
+    elif mode == "tampered":  # signed with other claims: only the signature tells
+        signed = {**claims, "sub": "2", "exp": now + 3600}
+        signed_input = f"{b64(header)}.{b64(json.dumps(signed).encode())}"
+        signature = keys.access_keys(conf)[0].sign(signed_input.encode())
     else:
         signature = draw(st.binary(min_size=1, max_size=80))
     return f"{signing_input}.{b64(signature)}"
+
+
+def is_signed_by_the_server(token: str) -> bool:
+    """The HMAC of the token's exact signing input under the server's key, by hand."""
+    signing_input, _, signature = token.rpartition(".")
+    key = keys.access_keys(get_settings())[0].signing
+    return b64(hmac.new(key, signing_input.encode(), hashlib.sha256).digest()) == signature
 
 
 @bounded(600)
@@ -215,31 +230,43 @@ def test_the_access_token_codec_returns_claims_or_raises_token_invalid_for_any_i
         event(f"refused: {str(error)[:24]}")  # --hypothesis-show-statistics: how far inputs got
         return
     event("accepted")
+    assert is_signed_by_the_server(token)
     assert (claims["iss"], claims["aud"]) == (conf.issuer, conf.audience)
     assert all(isinstance(claims[name], str) and claims[name] for name in ("sub", "sid", "jti"))
     assert type(claims["iat"]) is int and type(claims["exp"]) is int
     uuid.UUID(claims["sid"])
 
 
-def verdict(token: str, now: Any) -> Any:
-    conf = get_settings()
+def verdict(token: str, now: Any, conf: AuthSettings, verifying: list[codec.Key]) -> Any:
     try:
-        return codec.decode_access_token(token, keys=keys.access_keys(conf), now=now, conf=conf)
+        return codec.decode_access_token(token, keys=verifying, now=now, conf=conf)
     except TokenInvalidError as error:  # TokenExpiredError among them
         return type(error)
 
 
+ANOTHER_KEY = codec.Key(algorithm="HS256", signing=b"k" * 32, verifying=b"k" * 32)
+
+
 @bounded(300)
-@given(token=compact_tokens(), seconds=st.integers(-400, 400))
-def test_a_remembered_verification_answers_as_a_fresh_one(token, seconds):
-    """Verified tokens are remembered per process; whatever the token and however much
-    later it comes back, the answer is the one a first verification would give."""
-    now = timezone.now()
-    verdict(token, now)  # remembered, if it verifies
-    later = now + timedelta(seconds=seconds)
-    remembered = verdict(token, later)
+@given(
+    token=compact_tokens(),
+    seconds=st.integers(-400, 400),
+    change=st.sampled_from(["nothing", "keys", "issuer", "audience"]),
+)
+def test_a_remembered_verification_answers_as_a_fresh_one(token, seconds, change):
+    """Verified tokens are remembered per process; whatever the token, however much later
+    it comes back, and whatever key set, issuer and audience it is then checked against,
+    the answer is the one a first verification would give."""
+    conf, now = get_settings(), timezone.now()
+    verdict(token, now, conf, keys.access_keys(conf))  # remembered, if it verifies
+    later, verifying = now + timedelta(seconds=seconds), keys.access_keys(conf)
+    if change == "keys":
+        verifying = [ANOTHER_KEY]
+    elif change != "nothing":
+        conf = dataclasses.replace(conf, **{change: "someone-else"})
+    remembered = verdict(token, later, conf, verifying)
     codec._verified_payload.cache_clear()
-    assert remembered == verdict(token, later)
+    assert remembered == verdict(token, later, conf, verifying)
 
 
 def respell(token: str, draw: Any) -> str:

@@ -1,4 +1,5 @@
-"""docs/security.md cites a test for every defence: each cited test must exist."""
+"""docs/security.md cites the tests that prove each defence: every row of a table with a
+"test" column names test functions (``file::test_name``), and each of them exists."""
 
 from __future__ import annotations
 
@@ -20,33 +21,54 @@ ALIASES = {
 }
 
 
-def citations() -> list[tuple[str, str]]:
-    """(file, test name or "") for every test the document names; ``::name`` alone
-    continues the file named before it in the same table cell."""
+def cited_cells() -> list[tuple[str, str]]:
+    """(the row's first cell, its "test" cell) for every row of every table that has one."""
     found: list[tuple[str, str]] = []
+    column: int | None = None
     for line in DOC.read_text().splitlines():
-        for cell in line.split("|"):
-            current = ""
-            for text in re.findall(r"`([^`]+)`", cell):
-                head, sep, name = text.partition("::")
-                if sep:
-                    current = ALIASES.get(head, head) if head else current
-                    found.append((current, name))
-                elif text.endswith(".py") and text.startswith(
-                    ("test", "security/", "live/", "e2e/")
-                ):
-                    found.append((text, ""))
+        if not line.startswith("|"):
+            column = None  # the table, if any, has ended
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if column is None:  # the header row
+            column = cells.index("test") if "test" in cells else -1
+        elif column >= 0 and not re.fullmatch(r"[|:\- ]+", line):
+            found.append((cells[0], cells[column]))
     return found
 
 
+def citations(cell: str) -> list[tuple[str, str]]:
+    """(file, test name) for every code span of a cell; ``::name`` alone continues the
+    file named before it. A span that is not ``file::name`` gives an empty name."""
+    found: list[tuple[str, str]] = []
+    current = ""
+    for text in re.findall(r"`([^`]+)`", cell):
+        head, sep, name = text.partition("::")
+        if sep and head:
+            current = ALIASES.get(head, head)
+        found.append((current if sep else text, name))
+    return found
+
+
+def test_every_row_cites_test_functions_not_bare_files():
+    cells = cited_cells()
+    assert len(cells) > 60
+    vague = [
+        row
+        for row, cell in cells
+        if not citations(cell) or any(not name for _, name in citations(cell))
+    ]
+    assert vague == []  # the numbers of the rows whose test cell names no function
+
+
 def test_every_test_the_security_model_cites_exists():
-    cited = citations()
+    cited = [found for _, cell in cited_cells() for found in citations(cell)]
     assert len(cited) > 60
     missing = []
     for path, name in cited:
         source = TESTS / path
         if not source.is_file():
             missing.append(path)
-        elif name and not re.search(rf"^def {name}\b", source.read_text(), re.MULTILINE):
+        elif not re.search(rf"^(async )?def {re.escape(name)}\b", source.read_text(), re.M):
             missing.append(f"{path}::{name}")
     assert missing == []

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
+from spa_auth.conf import get_settings
+from spa_auth.errors import ThrottledError
+from spa_auth.internal import throttling
+from spa_auth.models import ThrottleCounter
 
 from tests.conftest import PASSWORD, login
 
@@ -78,8 +83,6 @@ def test_logging_in_to_a_look_alike_account_never_refunds_guesses(client, user, 
 
 
 def test_a_login_that_succeeds_leaves_no_counter_row_behind(client, user):
-    from spa_auth.models import ThrottleCounter
-
     assert login(client).status_code == 200
     assert ThrottleCounter.objects.count() == 0
 
@@ -136,3 +139,25 @@ def test_failed_password_changes_are_throttled(client, user):
         HTTP_AUTHORIZATION=f"Bearer {token}",
     )
     assert response.status_code == 429
+
+
+def test_places_reserved_before_the_password_check_use_up_the_budget_unsettled(db, clock):
+    """A burst of guesses whose password checks have not finished yet: each took its
+    place before hashing, so the sixth is refused before it hashes anything."""
+    limit, key = throttling.login_account_limit(get_settings()), throttling.account_key("alice")
+    held = [throttling.reserve((limit, key)) for _ in range(5)]
+    with pytest.raises(ThrottledError):
+        throttling.reserve((limit, key))
+    held[0].succeeded()  # a check that succeeded gives its place back
+    throttling.reserve((limit, key))
+
+
+def test_the_prune_command_deletes_run_out_counters_and_keeps_live_ones(client, db, clock):
+    attempt(client, "ghost")
+    clock.advance(minutes=15, seconds=1)  # ghost's window, and the address's, are over
+    attempt(client, "alice")
+    call_command("prune_auth")
+    assert sorted(ThrottleCounter.objects.values_list("key", "count")) == [
+        (f"login-account:{throttling.account_key('alice')}", 1),
+        ("login-ip:127.0.0.1", 1),
+    ]

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import jwt
 import pytest
@@ -397,9 +401,19 @@ def test_every_login_failure_costs_exactly_one_password_hash(client, user_factor
     ["/api/v1/auth/obtain_token/", "/api/v1/auth/refresh_token/", "/api/v1/auth/verify_token/"],
 )
 def test_a_json_bomb_is_a_400(client, db, path):
+    bomb = '{"a":' * 10_000 + "1" + "}" * 10_000  # 60 KB: the nesting, not the size, refuses it
+    assert len(bomb) < 64 * 1024
+    response = client.post(path, bomb, content_type="application/json")
+    assert (response.status_code, response.json()["code"]) == (400, "parse_error")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/auth/obtain_token/", "/api/v1/auth/refresh_token/", "/api/v1/auth/verify_token/"],
+)
+def test_a_json_bomb_over_the_size_limit_is_a_413(client, db, path):
     response = client.post(path, "[" * 100_000 + "]" * 100_000, content_type="application/json")
-    assert response.status_code in (400, 413)
-    assert response.json()["code"] in ("parse_error", "request_too_large")
+    assert (response.status_code, response.json()["code"]) == (413, "request_too_large")
 
 
 @pytest.mark.parametrize(
@@ -442,7 +456,29 @@ def test_json_of_the_wrong_shape_is_a_400(client, db, body):
     assert response.status_code == 400 and set(response.json()) >= {"detail", "code"}
 
 
-def test_production_settings_serve_no_debug_pages_or_browsable_api(client, db, settings):
-    assert settings.DEBUG is False
+def settings_as_production_reads_them(var_dir: Path) -> dict:
+    """DEBUG and the renderers from config/settings.py in a fresh interpreter, with no DEBUG
+    in the environment: here pytest-django turns DEBUG off whatever the module says."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DJANGO_SETTINGS_MODULE")}
+    script = (
+        "import json, config.settings as s; print(json.dumps("
+        "{'DEBUG': s.DEBUG, 'renderers': s.REST_FRAMEWORK['DEFAULT_RENDERER_CLASSES']}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**env, "VAR_DIR": str(var_dir)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_production_settings_serve_no_debug_pages_or_browsable_api(client, db, tmp_path):
+    assert settings_as_production_reads_them(tmp_path) == {
+        "DEBUG": False,
+        "renderers": ["rest_framework.renderers.JSONRenderer"],
+    }
     response = client.get("/api/v1/does-not-exist/", HTTP_ACCEPT="text/html")
     assert response.status_code == 404 and response["Content-Type"] == "application/json"

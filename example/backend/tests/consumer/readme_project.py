@@ -53,11 +53,13 @@ def make_project(
     user: tuple[str, str],
     settings: str = "",
     urls: str = "",
+    existing: str = "",
     prepare: Callable[[Path], None] | None = None,
 ) -> tuple[Path, Path]:
     """The project in ``folder/site`` with one user; (its python, the site folder). Extra
-    ``settings`` and ``urls`` text goes after the README's own snippets; ``prepare`` gets
-    the site folder before the first ``manage.py`` command."""
+    ``settings`` and ``urls`` text goes after the README's own snippets, ``existing``
+    settings (a project that was there before) before them; ``prepare`` gets the site
+    folder before the first ``manage.py`` command."""
     run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", "dist", PACKAGE, cwd=folder)
     wheel = next((folder / "dist").glob("django_spa_auth-*.whl"))
     run(sys.executable, "-m", "venv", "venv", cwd=folder)
@@ -77,7 +79,8 @@ def make_project(
     run(folder / "venv" / "bin" / "django-admin", "startproject", "mysite", "site", cwd=folder)
     parts = snippets(READMES[0])
     settings_file = site / "mysite" / "settings.py"
-    settings_file.write_text(settings_file.read_text() + "\n" + parts["settings"] + settings)
+    original = settings_file.read_text() + existing
+    settings_file.write_text(original + "\n" + parts["settings"] + settings)
     (site / "mysite" / "urls.py").write_text(parts["urls"] + urls)
     wsgi = site / "mysite" / "wsgi.py"
     wsgi.write_text(wsgi.read_text() + "\n" + parts["wsgi"])

@@ -32,7 +32,7 @@ JS_DISTS := $(CLIENT)/dist/index.js $(VUE)/dist/index.js
 PACKAGE_SOURCES := $(shell find $(PACKAGE)/src -type f -not -path '*/__pycache__/*' 2>/dev/null) \
 	$(PACKAGE)/pyproject.toml
 
-.PHONY: help run dev test lint format bench clean
+.PHONY: help run dev test lint format bench clean dist
 
 help:
 	@echo "make run    serve the API and the built app on $(APP_URL)"
@@ -41,6 +41,7 @@ help:
 	@echo "make dev    Django on :8000 plus Vite's dev server with hot reload on :5173"
 	@echo "make lint   ruff, mypy, ESLint and vue-tsc"
 	@echo "make bench  load and scaling measurements (see bench/README.md)"
+	@echo "make dist   the wheel and the npm tarballs, in dist/, to install in another project"
 
 $(RUNTIME_STAMP): $(EXAMPLE_BACKEND)/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -134,7 +135,14 @@ $(BENCH_STAMP): $(DEV_STAMP) bench/requirements-bench.txt
 bench: $(BENCH_STAMP) prepare
 	$(BIN)/python bench/run.py
 
+# What a project installs until the packages are published: the wheel and the two npm
+# tarballs (npm pack: what a registry would serve).
+dist: $(RUNTIME_STAMP) $(JS_DISTS)
+	mkdir -p dist
+	$(BIN)/pip wheel -q --disable-pip-version-check --no-deps -w dist ./$(PACKAGE)
+	for p in $(JS_PACKAGES); do (cd $$p && npm pack --silent --pack-destination ../../dist) || exit 1; done
+
 clean:
-	rm -rf $(VENV) $(EXAMPLE_FRONTEND)/node_modules $(EXAMPLE_FRONTEND)/dist var \
+	rm -rf dist $(VENV) $(EXAMPLE_FRONTEND)/node_modules $(EXAMPLE_FRONTEND)/dist var \
 		$(addsuffix /node_modules,$(JS_PACKAGES)) $(addsuffix /dist,$(JS_PACKAGES)) \
 		$(EXAMPLE_BACKEND)/test-artifacts

@@ -273,6 +273,23 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
     return fromResponse(data)
   }
 
+  /**
+   * Whether this browser holds a refresh cookie (the server says; the cookie is httpOnly),
+   * asked before a restore so that a first visit makes no refresh that can only fail: a
+   * 401 the browser would print in its console. The answer sets the CSRF cookie too. A
+   * server that does not know the question is answered as before, by trying.
+   */
+  async function holdsRefreshCookie(): Promise<boolean> {
+    try {
+      const { data } = await call<{ refresh_cookie?: unknown }>('GET', auth('refresh_token/present/'), {
+        authenticated: false,
+      })
+      return data?.refresh_cookie !== false
+    } catch {
+      return true
+    }
+  }
+
   async function ensureCsrfCookie(): Promise<void> {
     if (!readCookie(target.csrfCookieName)) await call('GET', auth('csrf/'), { authenticated: false })
   }
@@ -343,6 +360,10 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
     restore() {
       restoring ??= (async () => {
         try {
+          if (!(await holdsRefreshCookie())) {
+            signOutLocally(null, 'restore')
+            return
+          }
           await ensureCsrfCookie()
           await refresher.refresh()
           signIn(await fetchUser(), 'restore')

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -162,3 +164,15 @@ def test_an_admin_login_is_listed_and_logout_all_ends_it(user_factory):
     assert sorted(s["kind"] for s in sessions) == ["browser", "token"]
     assert Client().post("/api/v1/auth/logout_all/", **bearer(token)).status_code == 204
     assert browser.get("/admin/").status_code == 302  # back to the login page
+
+
+def test_a_browser_asks_whether_it_holds_a_refresh_cookie_without_spending_it(user: Any) -> None:
+    """A first visit asks before restoring, so it makes no refresh that can only fail (a
+    401 in the browser's console); the answer says nothing of the cookie's validity."""
+    anonymous = Client()
+    first = anonymous.get("/api/v1/auth/refresh_token/present/")
+    assert first.status_code == 200 and first.json() == {"refresh_cookie": False}
+    assert "csrftoken" in first.cookies  # the restore's POST needs it next
+    client, _ = logged_in(user)
+    assert client.get("/api/v1/auth/refresh_token/present/").json() == {"refresh_cookie": True}
+    assert refresh(client).status_code == 200  # nothing was spent

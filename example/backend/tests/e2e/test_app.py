@@ -159,3 +159,18 @@ def test_unknown_pages_show_a_not_found_page(page: Page, user, artifacts):
     page.goto("/no/such/page")
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     page.screenshot(path=str(artifacts / "not-found.png"), full_page=True)
+
+
+def test_a_first_visit_prints_nothing_in_the_console(page: Page):
+    """No refresh is tried without a refresh cookie, so no 401 reaches the console (a page
+    with console errors loses Lighthouse's best-practices score, and worries developers)."""
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
+    failed: list[str] = []
+    page.on(
+        "response", lambda response: failed.append(response.url) if response.status >= 400 else None
+    )
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login"))
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    assert failed == [] and [m for m in messages if m.startswith("error")] == []

@@ -61,21 +61,50 @@ describe('the auth client', () => {
     expect(client.getState().status).toBe('unknown')
   })
 
-  it('restores the login from the refresh cookie, fetching the CSRF cookie first when missing', async () => {
+  it('asks whether there is a refresh cookie, which sets the CSRF cookie too, then restores the login', async () => {
     document.cookie = 'csrftoken=; expires=Thu, 01 Jan 1970 00:00:00 GMT'
     const { client, fetch } = clientWith((call) => {
+      if (call.url.endsWith('/auth/refresh_token/present/')) {
+        document.cookie = 'csrftoken=fresh'
+        return { status: 200, data: { refresh_cookie: true } }
+      }
+      return call.url.endsWith('/auth/refresh_token/') ? tokenAnswer('restored') : { status: 200, data: user }
+    })
+    const state = await client.restore()
+    expect(paths(fetch.calls)).toEqual(['/api/v1/auth/refresh_token/present/', '/api/v1/auth/refresh_token/', '/api/v1/user/'])
+    expect(fetch.calls[0]!.method).toBe('GET')
+    expect(fetch.calls[1]!.headers.get('X-CSRFToken')).toBe('fresh')
+    expect(fetch.calls[2]!.headers.get('Authorization')).toBe('Bearer restored')
+    expect(state).toMatchObject({ status: 'signed-in', user: { username: 'alice' } })
+    expect(client.getAccessToken()).toBe('restored')
+  })
+
+  it('makes no refresh on a first visit, when the browser holds no refresh cookie', async () => {
+    const { client, fetch, refreshes } = clientWith((call) =>
+      call.url.endsWith('/auth/refresh_token/present/') ? { status: 200, data: { refresh_cookie: false } } : tokenAnswer('x'),
+    )
+    expect(await client.restore()).toEqual({ status: 'signed-out', user: null, reason: null })
+    expect(refreshes()).toBe(0)
+    expect(paths(fetch.calls)).toEqual(['/api/v1/auth/refresh_token/present/'])
+  })
+
+  it('fetches the CSRF cookie and tries the refresh when the server cannot say (an older one: 404)', async () => {
+    document.cookie = 'csrftoken=; expires=Thu, 01 Jan 1970 00:00:00 GMT'
+    const { client, fetch } = clientWith((call) => {
+      if (call.url.endsWith('/auth/refresh_token/present/')) return { status: 404, data: { code: 'not_found', detail: '' } }
       if (call.url.endsWith('/auth/csrf/')) {
         document.cookie = 'csrftoken=fresh'
         return { status: 204 }
       }
       return call.url.endsWith('/auth/refresh_token/') ? tokenAnswer('restored') : { status: 200, data: user }
     })
-    const state = await client.restore()
-    expect(paths(fetch.calls)).toEqual(['/api/v1/auth/csrf/', '/api/v1/auth/refresh_token/', '/api/v1/user/'])
-    expect(fetch.calls[1]!.headers.get('X-CSRFToken')).toBe('fresh')
-    expect(fetch.calls[2]!.headers.get('Authorization')).toBe('Bearer restored')
-    expect(state).toMatchObject({ status: 'signed-in', user: { username: 'alice' } })
-    expect(client.getAccessToken()).toBe('restored')
+    expect(await client.restore()).toMatchObject({ status: 'signed-in' })
+    expect(paths(fetch.calls)).toEqual([
+      '/api/v1/auth/refresh_token/present/',
+      '/api/v1/auth/csrf/',
+      '/api/v1/auth/refresh_token/',
+      '/api/v1/user/',
+    ])
   })
 
   it('restores once, however often it is asked', async () => {
@@ -90,7 +119,7 @@ describe('the auth client', () => {
   it('restores without a user when told there is no user endpoint', async () => {
     const { client, fetch } = clientWith(() => tokenAnswer('restored'), { userPath: null })
     expect(await client.restore()).toEqual({ status: 'signed-in', user: null, reason: null })
-    expect(paths(fetch.calls)).toEqual(['/api/v1/auth/refresh_token/'])
+    expect(paths(fetch.calls)).toEqual(['/api/v1/auth/refresh_token/present/', '/api/v1/auth/refresh_token/'])
   })
 
   it('is signed out when there is no refresh cookie', async () => {

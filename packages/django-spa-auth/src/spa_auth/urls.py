@@ -9,6 +9,9 @@ app_name = "spa_auth"
 urlpatterns = [
     path("obtain_token/", views.ObtainTokenView.as_view(), name="obtain_token"),
     path("refresh_token/", views.RefreshTokenView.as_view(), name="refresh_token"),
+    path(
+        "refresh_token/present/", views.RefreshCookieView.as_view(), name="refresh_cookie_present"
+    ),
     path("verify_token/", views.VerifyTokenView.as_view(), name="verify_token"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("logout_all/", views.LogoutAllView.as_view(), name="logout_all"),

@@ -14,7 +14,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, generics, permissions, status
+from rest_framework import exceptions, generics, permissions, serializers, status
 from rest_framework.authentication import CSRFCheck, SessionAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
@@ -404,6 +404,24 @@ class CsrfView(PublicAuthView):
     def get(self, request: Request) -> Response:
         """Set the CSRF cookie the SPA echoes in ``X-CSRFToken``."""
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RefreshCookieSerializer(serializers.Serializer):
+    refresh_cookie = serializers.BooleanField()
+
+
+@method_decorator(ensure_csrf_cookie, name="dispatch")
+class RefreshCookieView(PublicAuthView):
+    @extend_schema(
+        request=None,
+        responses={200: RefreshCookieSerializer},
+        summary="Whether this browser sent a refresh cookie (not whether it is valid), and the "
+        "CSRF cookie: an app checks before restoring a login, so that a first visit makes no "
+        "refresh that can only fail.",
+    )
+    def get(self, request: Request) -> Response:
+        present = cookies.read_refresh_cookie(request, get_settings()) is not None
+        return Response({"refresh_cookie": present})
 
 
 class JwksView(PublicAuthView):

@@ -115,7 +115,13 @@ TSCONFIG = {
         "moduleResolution": "bundler",
         "lib": ["ES2022", "DOM", "DOM.Iterable"],
         "types": ["vite/client"],
+        # create-vite's vue-ts template's checks, which a snippet must pass as written.
         "strict": True,
+        "noUnusedLocals": True,
+        "noUnusedParameters": True,
+        "erasableSyntaxOnly": True,
+        "noFallthroughCasesInSwitch": True,
+        "noUncheckedSideEffectImports": True,
         "noEmit": True,
         "isolatedModules": True,
         "verbatimModuleSyntax": True,
@@ -164,7 +170,7 @@ def npx(*args: str, cwd: Path) -> None:
 
 def test_the_vue_readme_has_the_snippets_this_test_applies() -> None:
     parts = named_snippets(VUE_README)
-    assert {"vue-main", "user-view"} <= set(parts)
+    assert {"vue-main", "user-view", "login-page", "any-page"} <= set(parts)
     assert "createSpaAuth" in parts["vue-main"] and "installAuthGuard" in parts["vue-main"]
 
 
@@ -204,6 +210,9 @@ def built_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (src / "App.vue").write_text(APP_VUE)
     (src / "LoginView.vue").write_text(LOGIN_VUE)
     (src / "HomeView.vue").write_text(HOME_VUE)
+    # The README's two pages, verbatim: type-checked with the rest (an unused name fails).
+    (src / "ReadmeLoginPage.vue").write_text(named_snippets(VUE_README)["login-page"])
+    (src / "ReadmeAnyPage.vue").write_text(named_snippets(VUE_README)["any-page"])
     npm("install", cwd=app)
     # Installed, not linked: the packages are copies from the tarballs, with no node_modules.
     installed = app / "node_modules" / "@spa-auth"

@@ -9,6 +9,8 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .internal import clock, mfa, store
 from .models import AuditEvent, Session
@@ -36,11 +38,12 @@ class SessionAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Session._meta.fields if f.name not in _HIDDEN]
     actions = ["revoke"]
 
-    @admin.action(description="Revoke the selected sessions")
+    @admin.action(description=_("Revoke the selected sessions"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
         now = clock.now()
         count = sum(store.revoke_session(s.pk, reason="admin", now=now) for s in queryset)
-        self.message_user(request, f"Revoked {count} sessions.", messages.SUCCESS)
+        message = gettext("Revoked %(count)d sessions.") % {"count": count}
+        self.message_user(request, message, messages.SUCCESS)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -62,16 +65,15 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.action(description="Reset the second factors of the selected users")
+@admin.action(description=_("Reset the second factors of the selected users"))
 def reset_mfa(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> None:
     """For a user who lost every factor: TOTP, recovery codes and passkeys are removed (and
     audited); the next login asks for the password alone."""
     by = request.user.get_username() if request.user.is_authenticated else "admin"
     for user in queryset:
         mfa.reset(user, by=by)
-    modeladmin.message_user(
-        request, f"Reset the second factors of {queryset.count()} users.", messages.SUCCESS
-    )
+    message = gettext("Reset the second factors of %(count)d users.") % {"count": queryset.count()}
+    modeladmin.message_user(request, message, messages.SUCCESS)
 
 
 def _offer_reset_mfa() -> None:

@@ -9,11 +9,12 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.core.signals import request_finished
 from django.db.models.signals import post_save, pre_save
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 
 class SpaAuthConfig(AppConfig):
     name = "spa_auth"
-    verbose_name = "Authentication sessions"
+    verbose_name = _("Authentication sessions")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

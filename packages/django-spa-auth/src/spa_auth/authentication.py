@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
@@ -23,14 +24,14 @@ class JWTSessionAuthentication(BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(
-                "The Authorization header must be '<scheme> <token>'.", code="token_invalid"
+                _("The Authorization header must be '<scheme> <token>'."), code="token_invalid"
             )
         try:
             token = parts[1].decode("ascii")
             return services.authenticate_access_token(token)
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(
-                "The access token is not valid.", code="token_invalid"
+                _("The access token is not valid."), code="token_invalid"
             ) from None
         except AuthError as error:
             public = to_public(error)

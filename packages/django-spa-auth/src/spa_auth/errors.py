@@ -2,12 +2,18 @@
 
 Codec, store and services raise these; only the DRF edge (views, authentication,
 the exception handler) turns them into responses. Public messages stay generic:
-the specific reason goes to the ``spa_auth`` logger and the audit log.
+the specific reason goes to the ``spa_auth`` logger and the audit log. A message is
+translated into the request's language when the answer is written; a code never is.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class AuthError(Exception):
@@ -184,61 +190,63 @@ class PasskeysNotConfiguredError(AuthError):
 class Public(NamedTuple):
     status: int
     code: str
-    detail: str
+    detail: StrOrPromise  # translated when it is rendered, into the request's language
 
 
 _TABLE: dict[type[AuthError], Public] = {
     InvalidCredentialsError: Public(
-        401, "invalid_credentials", "Unable to log in with the provided credentials."
+        401, "invalid_credentials", _("Unable to log in with the provided credentials.")
     ),
-    TokenExpiredError: Public(401, "token_expired", "The access token has expired."),
-    TokenInvalidError: Public(401, "token_invalid", "The access token is not valid."),
-    SessionRevokedError: Public(401, "session_revoked", "This session has ended."),
-    RefreshMissingError: Public(401, "refresh_missing", "No refresh token was sent."),
-    RefreshReusedError: Public(401, "refresh_reused", "This session has ended."),
-    SessionExpiredError: Public(401, "session_expired", "This session has expired."),
-    RefreshInvalidError: Public(401, "refresh_invalid", "The refresh token is not valid."),
-    ThrottledError: Public(429, "throttled", "Too many attempts. Try again later."),
-    MfaRequiredError: Public(401, "mfa_required", "Enter a code from your second factor."),
+    TokenExpiredError: Public(401, "token_expired", _("The access token has expired.")),
+    TokenInvalidError: Public(401, "token_invalid", _("The access token is not valid.")),
+    SessionRevokedError: Public(401, "session_revoked", _("This session has ended.")),
+    RefreshMissingError: Public(401, "refresh_missing", _("No refresh token was sent.")),
+    RefreshReusedError: Public(401, "refresh_reused", _("This session has ended.")),
+    SessionExpiredError: Public(401, "session_expired", _("This session has expired.")),
+    RefreshInvalidError: Public(401, "refresh_invalid", _("The refresh token is not valid.")),
+    ThrottledError: Public(429, "throttled", _("Too many attempts. Try again later.")),
+    MfaRequiredError: Public(401, "mfa_required", _("Enter a code from your second factor.")),
     MfaTokenInvalidError: Public(
-        401, "mfa_token_invalid", "This sign-in has expired. Log in again."
+        401, "mfa_token_invalid", _("This sign-in has expired. Log in again.")
     ),
-    CodeInvalidError: Public(401, "code_invalid", "That code is not valid."),
+    CodeInvalidError: Public(401, "code_invalid", _("That code is not valid.")),
     ReauthenticationRequiredError: Public(
-        401, "reauthentication_required", "Confirm it is you to continue."
+        401, "reauthentication_required", _("Confirm it is you to continue.")
     ),
     EmailUnverifiedError: Public(
-        403, "email_unverified", "Confirm your email address first: we sent you a link."
+        403, "email_unverified", _("Confirm your email address first: we sent you a link.")
     ),
-    KeyInvalidError: Public(400, "key_invalid", "This link is not valid, or was already used."),
-    EmailInUseError: Public(400, "email_in_use", "This address belongs to another account."),
+    KeyInvalidError: Public(400, "key_invalid", _("This link is not valid, or was already used.")),
+    EmailInUseError: Public(400, "email_in_use", _("This address belongs to another account.")),
     UsernameTakenError: Public(
-        400, "username_taken", "That username was taken in the meantime. Sign up again."
+        400, "username_taken", _("That username was taken in the meantime. Sign up again.")
     ),
     ConfirmationRequiredError: Public(
-        400, "confirmation_required", "Enter the account's password to confirm."
+        400, "confirmation_required", _("Enter the account's password to confirm.")
     ),
     PasswordIncorrectError: Public(
-        400, "password_incorrect", "That is not the password of this account."
+        400, "password_incorrect", _("That is not the password of this account.")
     ),
     EnrolmentRequiredError: Public(
         403,
         "mfa_enrolment_required",
-        "Staff accounts set up a second factor first, from the enrolment link mailed to them.",
+        _("Staff accounts set up a second factor first, from the enrolment link mailed to them."),
     ),
     FactorRequiredError: Public(
-        400, "factor_required", "Confirm with your second factor: a password alone is not enough."
+        400,
+        "factor_required",
+        _("Confirm with your second factor: a password alone is not enough."),
     ),
-    SignupDisabledError: Public(403, "signup_disabled", "Sign-up is closed."),
+    SignupDisabledError: Public(403, "signup_disabled", _("Sign-up is closed.")),
     MailNotConfiguredError: Public(
-        503, "mail_not_configured", "This server cannot send mail (FRONTEND_URL is not set)."
+        503, "mail_not_configured", _("This server cannot send mail (FRONTEND_URL is not set).")
     ),
-    PasskeyInvalidError: Public(400, "passkey_invalid", "This passkey response is not valid."),
-    NoPasskeyError: Public(400, "no_passkey", "Add a passkey first."),
+    PasskeyInvalidError: Public(400, "passkey_invalid", _("This passkey response is not valid.")),
+    NoPasskeyError: Public(400, "no_passkey", _("Add a passkey first.")),
     PasskeysNotConfiguredError: Public(
         503,
         "passkeys_not_configured",
-        "This server is not set up for passkeys (WEBAUTHN_RP_ID or FRONTEND_URL).",
+        _("This server is not set up for passkeys (WEBAUTHN_RP_ID or FRONTEND_URL)."),
     ),
 }
 
@@ -248,7 +256,7 @@ def to_public(error: AuthError) -> Public:
     for cls in type(error).__mro__:
         if cls in _TABLE:
             return _TABLE[cls]  # type: ignore[index]
-    return Public(401, "authentication_failed", "Authentication failed.")
+    return Public(401, "authentication_failed", _("Authentication failed."))
 
 
 def authenticate_header(*, token_failed: bool) -> str:

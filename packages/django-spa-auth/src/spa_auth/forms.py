@@ -16,6 +16,8 @@ from django.contrib.admin.forms import AdminAuthenticationForm, AdminPasswordCha
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .backends import MFA_ARGUMENT, throttled_error
 from .conf import get_settings
@@ -36,7 +38,9 @@ class ThrottledOldPasswordMixin:
         try:
             correct = throttling.check_password(self.user, old_password, get_settings())
         except ThrottledError:
-            raise ValidationError("Too many attempts. Try again later.", code="throttled") from None
+            raise ValidationError(
+                _("Too many attempts. Try again later."), code="throttled"
+            ) from None
         if not correct:
             raise ValidationError(
                 self.error_messages["password_incorrect"], code="password_incorrect"
@@ -67,13 +71,14 @@ class MfaAdminAuthenticationForm(AdminAuthenticationForm):
     until it sets one up in the app."""
 
     code = forms.CharField(
-        label="Authentication code",
+        label=gettext_lazy("Authentication code"),
         required=False,
         max_length=64,
         strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
-        help_text="Only if your account has a second factor: a code from your app, or a "
-        "recovery code.",
+        help_text=gettext_lazy(
+            "Only if your account has a second factor: a code from your app, or a recovery code."
+        ),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -86,11 +91,11 @@ class MfaAdminAuthenticationForm(AdminAuthenticationForm):
         )
         if user is None:
             if throttled_error(self.request) is not None:
-                raise ValidationError("Too many attempts. Try again later.", code="throttled")
+                raise ValidationError(_("Too many attempts. Try again later."), code="throttled")
             raise self.get_invalid_login_error()
         if mfa.staff_needs_mfa(user):
             raise ValidationError(
-                "Staff accounts need a second factor: set one up in the app first.",
+                _("Staff accounts need a second factor: set one up in the app first."),
                 code="mfa_setup_required",
             )
         if mfa.has_mfa(user):
@@ -98,11 +103,11 @@ class MfaAdminAuthenticationForm(AdminAuthenticationForm):
                 mfa.check_code_throttled(self.request, user, self.cleaned_data.get("code", ""))
             except CodeInvalidError:
                 raise ValidationError(
-                    "Enter a valid authentication code.", code="code_invalid"
+                    _("Enter a valid authentication code."), code="code_invalid"
                 ) from None
             except ThrottledError:
                 raise ValidationError(
-                    "Too many attempts. Try again later.", code="throttled"
+                    _("Too many attempts. Try again later."), code="throttled"
                 ) from None
         self.confirm_login_allowed(user)
         self.user_cache = user

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -32,7 +33,7 @@ def _first_code(codes: Any) -> str:
 
 def _auth_error_response(error: AuthError) -> Response:
     public = to_public(error)
-    body = {"detail": public.detail, "code": public.code, **error.extra()}
+    body = {"detail": str(public.detail), "code": public.code, **error.extra()}
     response = Response(body, status=public.status)
     if isinstance(error, ThrottledError):
         response["Retry-After"] = str(error.retry_after)
@@ -62,7 +63,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if is_unavailable(exc):
         logger.error("database unavailable: %s", exc)
         return Response(
-            {"detail": "The service is temporarily unavailable.", "code": "service_unavailable"},
+            {"detail": _("The service is temporarily unavailable."), "code": "service_unavailable"},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
         )
@@ -75,7 +76,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return response
     if isinstance(exc, exceptions.ValidationError):
         response.data = {
-            "detail": "Some fields are not valid.",
+            "detail": _("Some fields are not valid."),
             "code": _first_code(exc.get_codes()) if isinstance(exc.detail, list) else "invalid",
             "errors": exc.detail,
         }

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import JSONRenderer
@@ -22,12 +23,12 @@ from rest_framework.renderers import JSONRenderer
 
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
+    default_detail = _("The request body is too large.")
     default_code = "request_too_large"
 
 
 class UnsupportedCharset(exceptions.UnsupportedMediaType):
-    default_detail = "JSON bodies must be UTF-8."
+    default_detail = _("JSON bodies must be UTF-8.")
     default_code = "unsupported_media_type"
 
 
@@ -67,4 +68,4 @@ class StrictJSONParser(BaseParser):
         try:
             return json.loads(raw.decode("utf-8"))
         except (ValueError, RecursionError) as exc:
-            raise exceptions.ParseError("The request body is not valid JSON.") from exc
+            raise exceptions.ParseError(_("The request body is not valid JSON.")) from exc

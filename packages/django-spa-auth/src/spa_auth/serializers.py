@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth import password_validation
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -119,7 +120,7 @@ class PasswordChangeSerializer(serializers.Serializer):
     def validate_old_password(self, value: str) -> str:
         if not throttling.check_password(self.context["user"], value, get_settings()):
             raise serializers.ValidationError(
-                "Your current password is not correct.", code="password_incorrect"
+                _("Your current password is not correct."), code="password_incorrect"
             )
         return value
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from ..conf import get_settings
@@ -68,7 +69,7 @@ class RegisterSerializer(serializers.Serializer):
     def _username(user_model: Any, value: str | None) -> str:
         if not value:
             raise serializers.ValidationError(
-                {"username": ["This field is required."]}, code="required"
+                {"username": [_("This field is required.")]}, code="required"
             )
         field = user_model._meta.get_field(user_model.USERNAME_FIELD)
         username = user_model.normalize_username(value)
@@ -83,7 +84,7 @@ class RegisterSerializer(serializers.Serializer):
         ).exists()
         if taken:
             raise serializers.ValidationError(
-                {"username": ["A user with that username already exists."]}, code="unique"
+                {"username": [_("A user with that username already exists.")]}, code="unique"
             )
         return str(username)
 
@@ -101,7 +102,7 @@ class CurrentPasswordMixin:
     def validate_password(self, value: str) -> str:
         if not throttling.check_password(self.context["user"], value, get_settings()):
             raise serializers.ValidationError(
-                "Your current password is not correct.", code="password_incorrect"
+                _("Your current password is not correct."), code="password_incorrect"
             )
         return value
 

@@ -13,6 +13,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
@@ -114,9 +115,9 @@ class RegisterView(PublicAuthView):
         # Hashed here, for every sign-up alike, so that the task stores no password.
         accounts.request_signup(data["username"], data["email"], make_password(data["password"]))
         if conf.email_verification == "none":
-            return _accepted("Your account is ready.", "registered", status.HTTP_201_CREATED)
+            return _accepted(_("Your account is ready."), "registered", status.HTTP_201_CREATED)
         return _accepted(
-            "Check your inbox: we sent you a link to confirm your address.",
+            _("Check your inbox: we sent you a link to confirm your address."),
             "verification_sent",
             status.HTTP_201_CREATED,
         )
@@ -136,7 +137,9 @@ class VerifyEmailView(PublicAuthView):
         spend_throttled(
             request, conf, lambda: accounts.verify_email(data["key"], data.get("password"))
         )
-        return _accepted("Your email address is confirmed.", "email_verified", status.HTTP_200_OK)
+        return _accepted(
+            _("Your email address is confirmed."), "email_verified", status.HTTP_200_OK
+        )
 
 
 class ResendVerificationView(PublicAuthView):
@@ -151,7 +154,7 @@ class ResendVerificationView(PublicAuthView):
         if conf.email_verification != "none":
             accounts.request_verification(email)
         return _accepted(
-            "If that address has an account waiting for confirmation, a new link is on its way.",
+            _("If that address has an account waiting for confirmation, a new link is on its way."),
             "verification_sent",
         )
 
@@ -171,7 +174,7 @@ class PasswordResetView(PublicAuthView):
         count_mail(email, conf)
         accounts.request_reset(email)
         return _accepted(
-            "If that address has an account, a link to reset its password is on its way.",
+            _("If that address has an account, a link to reset its password is on its way."),
             "reset_sent",
         )
 
@@ -223,7 +226,7 @@ class EmailChangeView(_SignedInAccountView):
         count_mail(data["new_email"], conf)
         accounts.request_email_change(request.user, data["new_email"])
         return _accepted(
-            "Check the new address's inbox: the change is made when you follow the link.",
+            _("Check the new address's inbox: the change is made when you follow the link."),
             "email_change_sent",
         )
 
@@ -244,7 +247,7 @@ class EmailChangeConfirmView(PublicAuthView):
         )
         return Response(
             {
-                "detail": "Your email address is changed.",
+                "detail": _("Your email address is changed."),
                 "code": "email_changed",
                 "email": accounts.email_of(user),
             }

@@ -3,6 +3,7 @@ by mail, and opening it in the signed-in session that may then set up the factor
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
@@ -41,7 +42,7 @@ class EnrolmentView(_SignedInView):
         user = request.user
         if not enrolment.is_needed(user):
             return _answer(
-                "This account can set up a second factor without a link.",
+                _("This account can set up a second factor without a link."),
                 "enrolment_not_needed",
                 status.HTTP_400_BAD_REQUEST,
             )
@@ -50,7 +51,7 @@ class EnrolmentView(_SignedInView):
         count_mail(email_of(user), conf)
         enrolment.request_link(user)
         return _answer(
-            "If your address is verified, a link to set up your second factor is on its way.",
+            _("If your address is verified, a link to set up your second factor is on its way."),
             "enrolment_sent",
             status.HTTP_202_ACCEPTED,
         )
@@ -69,5 +70,5 @@ class EnrolmentConfirmView(_SignedInView):
         session_id = current_session_id(request)
         spend_throttled(request, conf, lambda: enrolment.grant(request.user, session_id, key))
         return _answer(
-            "You can set up your second factor now.", "enrolment_granted", status.HTTP_200_OK
+            _("You can set up your second factor now."), "enrolment_granted", status.HTTP_200_OK
         )

@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext_lazy
 
 from ..conf import AuthSettings, get_settings
 from ..errors import (
@@ -406,12 +407,16 @@ def reset(user: Any, *, by: str) -> None:
 # user must hear of. A mail after the response (``tasks``), retried until it is sent.
 
 _CHANGES = {
-    "totp_enabled": "An authenticator app was turned on as a second factor.",
-    "totp_disabled": "The authenticator app was turned off as a second factor.",
-    "passkey_added": "A passkey named “{name}” was added.",
-    "passkey_removed": "The passkey named “{name}” was removed.",
-    "recovery_codes": "New recovery codes were made; the earlier ones no longer work.",
-    "reset": "Every second factor was turned off: a sign-in now asks for the password alone.",
+    "totp_enabled": gettext_lazy("An authenticator app was turned on as a second factor."),
+    "totp_disabled": gettext_lazy("The authenticator app was turned off as a second factor."),
+    "passkey_added": gettext_lazy("A passkey named “{name}” was added."),
+    "passkey_removed": gettext_lazy("The passkey named “{name}” was removed."),
+    "recovery_codes": gettext_lazy(
+        "New recovery codes were made; the earlier ones no longer work."
+    ),
+    "reset": gettext_lazy(
+        "Every second factor was turned off: a sign-in now asks for the password alone."
+    ),
 }
 
 
@@ -431,7 +436,7 @@ def _mail_change(payload: dict[str, Any]) -> None:
     context = {
         "user": user,
         # One line: a name stored before names were cleaned must not shape the mail.
-        "change": _CHANGES[payload["change"]].format(name=" ".join(payload["name"].split())),
+        "change": str(_CHANGES[payload["change"]]).format(name=" ".join(payload["name"].split())),
         "at": datetime.fromisoformat(payload["at"]),
     }
     mail.send("mfa_changed", str(address), context, get_settings())

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, serializers, status
@@ -167,7 +168,7 @@ class TotpSetupView(_FactorChangeView):
         """A new TOTP secret, its otpauth:// URI and a QR code (SVG); on after one code."""
         if mfa.confirmed_totp(request.user) is not None:
             # A new secret would turn the working one off until it is confirmed.
-            raise _refused("totp_enabled", "Turn off the authenticator app first.")
+            raise _refused("totp_enabled", _("Turn off the authenticator app first."))
         return Response(mfa.begin_totp(request.user))
 
 
@@ -182,7 +183,7 @@ class TotpConfirmView(_FactorChangeView):
         try:
             codes = mfa.confirm_totp(request.user, code)
         except CodeInvalidError:
-            raise _refused("code_invalid", "That code is not valid.") from None
+            raise _refused("code_invalid", _("That code is not valid.")) from None
         return Response({"recovery_codes": codes})
 
 
@@ -200,7 +201,7 @@ class RecoveryCodesView(_FactorChangeView):
     def post(self, request: Request) -> Response:
         """Ten new recovery codes, shown once; every earlier one stops working."""
         if not mfa.has_mfa(request.user):
-            raise _refused("mfa_not_enabled", "Turn on a second factor first.")
+            raise _refused("mfa_not_enabled", _("Turn on a second factor first."))
         return Response({"recovery_codes": mfa.regenerate_recovery_codes(request.user)})
 
 
@@ -219,7 +220,7 @@ class ReauthenticateView(AuthAPIView):
         given = [name for name in ("password", "code", "credential") if name in data]
         if len(given) != 1:
             raise exceptions.ValidationError(
-                {"non_field_errors": ["Send exactly one of password, code or credential."]}
+                {"non_field_errors": [_("Send exactly one of password, code or credential.")]}
             )
         amr = self._proof(request, user, given[0], data[given[0]])
         # The token's amr describes this proof, made at its auth_time; "mfa" stays only in a
@@ -237,11 +238,11 @@ class ReauthenticateView(AuthAPIView):
                 # every factor, or add their own.
                 raise FactorRequiredError("password re-authentication with a factor on")
             if not throttling.check_password(user, value, get_settings()):
-                raise _refused("password_incorrect", "Your password is not correct.")
+                raise _refused("password_incorrect", _("Your password is not correct."))
             return [mfa.PASSWORD]
         if kind == "code":
             try:
                 return mfa.check_code_throttled(request, user, value)
             except CodeInvalidError:
-                raise _refused("code_invalid", "That code is not valid.") from None
+                raise _refused("code_invalid", _("That code is not valid.")) from None
         return passkeys.verify_reauthentication(user, value)

@@ -8,6 +8,7 @@ import unicodedata
 from typing import Any
 
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, serializers, status
@@ -99,7 +100,7 @@ class RegisteredPasskeySerializer(PasskeySerializer):
 
 def _require_object(data: Any) -> None:
     if not isinstance(data, dict):
-        raise exceptions.ValidationError({"non_field_errors": ["Expected a JSON object."]})
+        raise exceptions.ValidationError({"non_field_errors": [_("Expected a JSON object.")]})
 
 
 class RegisterOptionsView(_FactorChangeView):

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.middleware.csrf import get_token, rotate_token
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -51,15 +52,20 @@ def optional_string(data: Any, name: str, *, max_length: int) -> str | None:
     every request; ``RefreshSerializer`` and ``VerifySerializer`` still describe the shape.
     """
     if not isinstance(data, dict):
-        raise exceptions.ValidationError({"non_field_errors": ["Expected a JSON object."]})
+        raise exceptions.ValidationError({"non_field_errors": [_("Expected a JSON object.")]})
     value = data.get(name)
     if value is None:
         return None
     if not isinstance(value, str) or not value:
-        raise exceptions.ValidationError({name: ["Must be a non-empty string."]})
+        raise exceptions.ValidationError({name: [_("Must be a non-empty string.")]})
     if len(value) > max_length:
         raise exceptions.ValidationError(
-            {name: [f"Ensure this field has no more than {max_length} characters."]}
+            {
+                name: [
+                    _("Ensure this field has no more than %(max_length)d characters.")
+                    % {"max_length": max_length}
+                ]
+            }
         )
     return value
 
@@ -84,13 +90,13 @@ def refuse_foreign_origin(request: Request) -> None:
     credentials, so they pass; browsers always send it on POST.
     """
     if request.META.get("HTTP_SEC_FETCH_SITE") == "cross-site":
-        raise exceptions.PermissionDenied("Cross-site request refused.", code="csrf_failed")
+        raise exceptions.PermissionDenied(_("Cross-site request refused."), code="csrf_failed")
     origin = request.META.get("HTTP_ORIGIN")
     if origin is None:
         return
     allowed = {f"{request.scheme}://{request.get_host()}", *settings.CSRF_TRUSTED_ORIGINS}
     if origin not in allowed:
-        raise exceptions.PermissionDenied("Origin not allowed.", code="csrf_failed")
+        raise exceptions.PermissionDenied(_("Origin not allowed."), code="csrf_failed")
 
 
 def enforce_csrf(request: Request) -> None:
@@ -275,7 +281,7 @@ class VerifyTokenView(PublicAuthView):
         conf = get_settings()
         token = optional_string(request.data, "token", max_length=16384)
         if token is None:
-            raise exceptions.ValidationError({"token": ["This field is required."]})
+            raise exceptions.ValidationError({"token": [_("This field is required.")]})
         try:
             services.authenticate_access_token(token)
         except AuthError as error:

@@ -7,6 +7,8 @@ thread of the process (``MAIL_QUEUE = "thread"``) or in the request's own thread
 (``"inline"``). A task that fails is kept and retried with back-off, and logged; after
 the last attempt it is dropped with an error in the log. ``manage.py send_account_mail``
 runs whatever is due, for deployments that want a cron job to guarantee progress.
+A task runs in the language of the request that queued it, so its mail reads as the
+answer did.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import close_old_connections, connections
+from django.utils import translation
 
 from ..conf import get_settings
 from ..models import AccountTask
@@ -35,6 +39,8 @@ RETRY_DELAYS = (
     timedelta(hours=12),
 )
 _CLAIM = timedelta(minutes=5)
+# The payload member that holds the language of the request; handlers never see it.
+_LANGUAGE = "_language"
 _BATCH = 50
 
 Handler = Callable[[dict[str, Any]], None]
@@ -53,8 +59,10 @@ def handles(kind: str) -> Callable[[Handler], Handler]:
 
 
 def enqueue(kind: str, **payload: Any) -> None:
-    """Write the task; it runs once the current response is sent."""
+    """Write the task; it runs once the current response is sent, in the language active
+    now (the request's, with ``LocaleMiddleware``)."""
     now = clock.now()
+    payload[_LANGUAGE] = translation.get_language()
     AccountTask.objects.create(kind=kind, payload=payload, created_at=now, due_at=now)
     _pending.due = True
 
@@ -112,7 +120,11 @@ def _run(task: AccountTask) -> int:
             raise LookupError(f"no handler for account task {task.kind!r}")
         # No transaction around the handler: it must not hold the database (SQLite's
         # write lock) while it talks to a mail server. Each handler is safe to run again.
-        handler(task.payload)
+        payload = dict(task.payload)
+        # A task queued before tasks kept their language runs in the default one.
+        language = payload.pop(_LANGUAGE, None) or settings.LANGUAGE_CODE
+        with translation.override(language):
+            handler(payload)
         AccountTask.objects.filter(pk=task.pk).delete()
     except Exception:  # noqa: BLE001  (whatever failed, mail server or template, is retried)
         _retry_later(task)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from django.utils.translation import gettext_lazy as _
 
 from .env import email_settings, env_bool, env_int, env_list, env_str, secret_key
 
@@ -42,6 +43,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # Accept-Language: the messages, not the codes
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -109,6 +111,8 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
 
 LANGUAGE_CODE = "en-us"
+# The languages spa_auth ships catalogs for; a request picks one with Accept-Language.
+LANGUAGES = [("en", _("English")), ("fr", _("French")), ("de", _("German"))]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

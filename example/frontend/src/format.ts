@@ -3,7 +3,7 @@
  * app's language. Browser and system names are proper names and stay as they are.
  */
 
-import { i18n } from './i18n'
+import { i18n, regionalTags } from './i18n'
 
 export function describeDevice(userAgent: string): string {
   const { t } = i18n.global
@@ -31,5 +31,5 @@ export function formatWhen(iso: string, now = Date.now()): string {
   if (seconds < 60) return t('format.justNow')
   if (seconds < 3600) return t('format.minutesAgo', { count: Math.floor(seconds / 60) })
   if (seconds < 86_400) return t('format.hoursAgo', { count: Math.floor(seconds / 3600) })
-  return new Date(iso).toLocaleDateString(locale.value)
+  return new Date(iso).toLocaleDateString(regionalTags(locale.value))
 }

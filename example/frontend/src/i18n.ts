@@ -40,6 +40,14 @@ export function chooseLocale(languages: readonly string[]): Locale {
   return 'en'
 }
 
+/**
+ * The browser's own tags for `locale`, then `locale` itself: dates in French for a `fr-CH`
+ * browser are written the Swiss way, and an `en-GB` one keeps its day-first dates.
+ */
+export function regionalTags(locale: Locale, languages: readonly string[] = navigator.languages): string[] {
+  return [...languages.filter((tag) => tag.split('-')[0]!.toLowerCase() === locale), locale]
+}
+
 /** Speak `locale` from now on, and say so in `<html lang>` for screen readers and spelling. */
 export function setLocale(locale: Locale): void {
   i18n.global.locale.value = locale

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { chooseLocale, i18n, setLocale } from '../i18n'
+import { chooseLocale, i18n, regionalTags, setLocale } from '../i18n'
 import de from '../locales/de'
 import en from '../locales/en'
 import fr from '../locales/fr'
@@ -31,6 +31,11 @@ describe('language', () => {
     [[], 'en'],
   ])('is chosen from navigator.languages %j as %s', (languages, locale) => {
     expect(chooseLocale(languages)).toBe(locale)
+  })
+
+  it("keeps the browser's regions for dates", () => {
+    expect(regionalTags('fr', ['de-DE', 'fr-CH', 'fr'])).toEqual(['fr-CH', 'fr', 'fr'])
+    expect(regionalTags('en', ['ja'])).toEqual(['en'])
   })
 
   it('is set on <html lang>', () => {

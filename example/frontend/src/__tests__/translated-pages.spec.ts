@@ -38,7 +38,7 @@ describe('the login page in French and German', () => {
     expect(page.get('label[for="username"]').text()).toBe("Nom d'utilisateur")
     expect(page.get('label[for="password"]').text()).toBe('Mot de passe')
     expect(page.get('button[type="submit"]').text()).toBe('Se connecter')
-    expect(page.findAll('a').map((link) => link.text())).toEqual(['Mot de passe oublié ?', "S'inscrire"])
+    expect(page.findAll('a').map((link) => link.text())).toEqual(['Mot de passe oublié\u00a0?', "S'inscrire"])
     await logIn(page)
     expect(page.get('[role="alert"]').text()).toBe(
       "Ce nom d'utilisateur et ce mot de passe ne correspondent à aucun compte actif.",

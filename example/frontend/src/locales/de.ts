@@ -50,7 +50,7 @@ const de: Messages = {
     code_invalid: 'Dieser Code ist ungültig.',
     mfa_token_invalid:
       'Ihre Anmeldung hat zu lange gedauert oder es gab zu viele Versuche. Bitte geben Sie Ihr Passwort erneut ein.',
-    reauthentication_required: 'Bitte bestätigen Sie dafür, dass Sie es sind.',
+    reauthentication_required: 'Bitte bestätigen Sie für diese Aktion, dass Sie es sind.',
     passkey_cancelled: 'Die Passkey-Anfrage wurde abgebrochen oder ist abgelaufen.',
     passkey_unavailable: 'Passkeys sind in diesem Browser nicht verfügbar.',
     passkey_invalid: 'Dieser Passkey konnte nicht registriert werden. Bitte versuchen Sie es erneut.',
@@ -194,7 +194,7 @@ const de: Messages = {
     none: 'Keine aktiven Sitzungen.',
     thisDevice: 'Dieses Gerät',
     unknownAddress: 'unbekannte Adresse',
-    details: '{address} · angemeldet {created} · zuletzt verwendet {lastUsed}',
+    details: '{address} · angemeldet {created} · zuletzt verwendet: {lastUsed}',
     revoke: 'Widerrufen',
   },
   security: {
@@ -221,7 +221,7 @@ const de: Messages = {
     needsFactor: 'Richten Sie zuerst eine Authenticator-App oder einen Passkey ein.',
     passkeys: 'Passkeys',
     noPasskeys: 'Noch keine Passkeys.',
-    passkeyUse: 'hinzugefügt {created} · zuletzt verwendet {lastUsed}',
+    passkeyUse: 'hinzugefügt {created} · zuletzt verwendet: {lastUsed}',
     never: 'nie',
     rename: 'Umbenennen',
     renameNamed: '{name} umbenennen',
@@ -249,7 +249,7 @@ const de: Messages = {
     allowing: 'Wird erlaubt…',
     allow: 'Erlauben und fortfahren',
     done: 'Sie können Ihren zweiten Faktor jetzt einrichten.',
-    goToSecurity: 'Zur Sicherheit',
+    goToSecurity: 'Zur Seite „Sicherheit“',
     noKey: 'Öffnen Sie den Link aus der E-Mail, um Ihren zweiten Faktor einzurichten.',
     request: 'Link zur Einrichtung per E-Mail senden',
     requested:

@@ -1,11 +1,14 @@
-/** The app's words in French (vous), key for key as in `en.ts`. */
+/**
+ * The app's words in French (vous), key for key as in `en.ts`. A no-break space (U+00A0) goes
+ * before : ; ? and inside « », as French typography wants, so they never begin a line.
+ */
 
 import type { Messages } from './en'
 
 const fr: Messages = {
   app: {
     skip: 'Aller au contenu',
-    navigation: 'Principale',
+    navigation: 'Navigation principale',
     home: 'Accueil',
     sessions: 'Sessions',
     password: 'Mot de passe',
@@ -56,7 +59,7 @@ const fr: Messages = {
     passkey_invalid: "Cette clé d'accès n'a pas pu être enregistrée. Veuillez réessayer.",
     mfa_not_enabled: "Configurez d'abord une application d'authentification ou une clé d'accès.",
     factor_required:
-      "Ce compte possède un second facteur : confirmez avec votre application d'authentification, un code de récupération ou une clé d'accès.",
+      "Ce compte possède un second facteur : confirmez avec votre application d'authentification, un code de récupération ou une clé d'accès.",
     mfa_enrolment_required:
       "Les comptes du personnel configurent leur premier second facteur à partir d'un lien envoyé à leur adresse. Demandez-le ci-dessous, puis ouvrez-le dans ce navigateur.",
     email_in_use: 'Cette adresse appartient désormais à un autre compte.',
@@ -109,56 +112,56 @@ const fr: Messages = {
     logIn: 'Se connecter',
     withPasskey: "Se connecter avec une clé d'accès",
     passkeyRejected: "Cette clé d'accès n'a pas été acceptée.",
-    forgotPassword: 'Mot de passe oublié ?',
-    noAccount: 'Pas encore de compte ?',
+    forgotPassword: 'Mot de passe oublié ?',
+    noAccount: 'Pas encore de compte ?',
     signUp: "S'inscrire",
   },
   signup: {
     heading: 'Inscription',
     verificationSent:
-      'Consultez votre boîte de réception : nous avons envoyé un lien à {email}. Ouvrez-le pour vérifier votre adresse, puis connectez-vous.',
+      'Consultez votre boîte de réception : nous avons envoyé un lien à {email}. Ouvrez-le pour vérifier votre adresse, puis connectez-vous.',
     registered: 'Votre compte est prêt. Vous pouvez maintenant vous connecter.',
     signingUp: 'Inscription…',
     signUp: "S'inscrire",
-    haveAccount: 'Vous avez déjà un compte ?',
+    haveAccount: 'Vous avez déjà un compte ?',
     logIn: 'Se connecter',
   },
   resend: {
-    sent: "Consultez votre boîte de réception : si {email} appartient à un compte qui n'est pas encore vérifié, un nouveau lien est en route.",
+    sent: "Consultez votre boîte de réception : si {email} appartient à un compte qui n'est pas encore vérifié, un nouveau lien est en route.",
     submit: "Renvoyer l'e-mail de vérification",
   },
   verifyEmail: {
     heading: "Vérification de l'adresse e-mail",
-    createQuestion: 'Créer le compte {username} pour {email} ?',
-    confirmQuestion: "Confirmer {email} comme adresse du compte {username} ?",
-    hint: "Saisissez le mot de passe choisi pour ce compte. Si vous ne vous êtes pas inscrit, fermez cette page : rien ne se passera.",
+    createQuestion: 'Créer le compte {username} pour {email} ?',
+    confirmQuestion: "Confirmer {email} comme adresse du compte {username} ?",
+    hint: "Saisissez le mot de passe choisi pour ce compte. Si vous ne vous êtes pas inscrit, fermez cette page : rien ne se passera.",
     create: 'Créer mon compte',
     confirm: 'Confirmer mon adresse',
     done: 'Votre adresse e-mail est vérifiée. Vous pouvez maintenant vous connecter.',
     noKey: "Ouvrez le lien de l'e-mail de vérification pour vérifier votre adresse.",
     newLink: 'Recevoir un nouveau lien',
     newLinkHint:
-      "Inscrit, mais jamais confirmé ? Inscrivez-vous à nouveau avec les mêmes informations pour recevoir un nouveau lien.",
+      "Inscrit, mais jamais confirmé ? Inscrivez-vous à nouveau avec les mêmes informations pour recevoir un nouveau lien.",
   },
   forgotPassword: {
     heading: 'Mot de passe oublié',
     intro:
       "Saisissez l'adresse de votre compte, et nous vous enverrons un lien pour définir un nouveau mot de passe.",
-    sent: 'Consultez votre boîte de réception : si un compte utilise {email}, un lien pour réinitialiser son mot de passe est en route.',
+    sent: 'Consultez votre boîte de réception : si un compte utilise {email}, un lien pour réinitialiser son mot de passe est en route.',
     submit: 'Envoyer le lien de réinitialisation',
     back: 'Retour à la connexion',
   },
   resetPassword: {
     heading: 'Réinitialisation du mot de passe',
-    done: 'Votre nouveau mot de passe est défini. Toutes les sessions ont été fermées ; connectez-vous avec celui-ci.',
+    done: 'Votre nouveau mot de passe est défini. Toutes les sessions ont été fermées ; connectez-vous avec celui-ci.',
     noKey: "Cette page a besoin du lien de l'e-mail de réinitialisation du mot de passe.",
     askAgain: 'Demander un nouveau lien',
     submit: 'Définir le nouveau mot de passe',
   },
   confirmEmail: {
     heading: "Confirmation du changement d'adresse e-mail",
-    question: 'Faire de {email} l’adresse du compte {username} ?',
-    hint: "Saisissez le mot de passe de ce compte. Si vous n'avez rien demandé, fermez cette page : rien ne changera.",
+    question: 'Faire de {email} l’adresse du compte {username} ?',
+    hint: "Saisissez le mot de passe de ce compte. Si vous n'avez rien demandé, fermez cette page : rien ne changera.",
     submit: 'Changer mon adresse',
     done: 'Votre adresse e-mail est désormais {email}.',
     noKey: "Ouvrez le lien de l'e-mail envoyé à votre nouvelle adresse pour confirmer le changement.",
@@ -171,9 +174,9 @@ const fr: Messages = {
     emailAddress: 'Adresse e-mail',
     changeEmail: "Changer d'adresse e-mail",
     changeEmailHint:
-      'Nous envoyons un lien à la nouvelle adresse ; le changement est effectué lorsque vous l’ouvrez.',
+      'Nous envoyons un lien à la nouvelle adresse ; le changement est effectué lorsque vous l’ouvrez.',
     changeEmailSent:
-      'Consultez votre boîte de réception à {email} : ouvrez-y le lien pour confirmer le changement.',
+      'Consultez votre boîte de réception à {email} : ouvrez-y le lien pour confirmer le changement.',
     newEmail: 'Nouvelle adresse e-mail',
     deleteAccount: 'Supprimer le compte',
     deleteHint:
@@ -183,7 +186,7 @@ const fr: Messages = {
   },
   password: {
     heading: 'Mot de passe',
-    done: 'Votre mot de passe a été modifié. Toutes les autres sessions ont été fermées ; celle-ci reste ouverte.',
+    done: 'Votre mot de passe a été modifié. Toutes les autres sessions ont été fermées ; celle-ci reste ouverte.',
     submit: 'Changer le mot de passe',
   },
   sessions: {
@@ -195,34 +198,34 @@ const fr: Messages = {
     none: 'Aucune session active.',
     thisDevice: 'Cet appareil',
     unknownAddress: 'adresse inconnue',
-    details: '{address} · connecté {created} · dernière utilisation {lastUsed}',
+    details: '{address} · connexion {created} · dernière utilisation : {lastUsed}',
     revoke: 'Révoquer',
   },
   security: {
     heading: 'Sécurité',
     intro: 'Un second facteur protège votre compte même si votre mot de passe est divulgué.',
     totp: "Application d'authentification",
-    totpOn: "Activée : la connexion demande un code de votre application d'authentification.",
+    totpOn: "Activée : la connexion demande un code de votre application d'authentification.",
     totpOff: 'Désactivée.',
     scan: "Scannez ce code QR avec votre application d'authentification, ou saisissez la clé à la main, puis saisissez le code affiché.",
     qrCode: 'Code QR',
-    key: 'Clé :',
+    key: 'Clé :',
     copy: 'Copier',
-    copied: 'Copiée.',
-    copyRefused: "La copie n'est pas autorisée ici : sélectionnez la clé et copiez-la à la main.",
+    copied: 'Clé copiée.',
+    copyRefused: "La copie n'est pas autorisée ici : sélectionnez la clé et copiez-la à la main.",
     turnOn: 'Activer',
     setUpTotp: "Configurer l'application d'authentification",
     turnOffTotp: "Désactiver l'application d'authentification",
     totpIsOn: "L'application d'authentification est activée.",
     totpIsOff: "L'application d'authentification est désactivée.",
     recoveryCodes: 'Codes de récupération',
-    codesLeft: 'Codes de récupération restants : {count}',
+    codesLeft: 'Codes de récupération restants : {count}',
     regenerate: 'Générer de nouveaux codes de récupération',
-    regenerated: 'De nouveaux codes de récupération sont prêts ; les anciens ne fonctionnent plus.',
+    regenerated: 'De nouveaux codes de récupération sont prêts ; les anciens ne fonctionnent plus.',
     needsFactor: "Configurez d'abord une application d'authentification ou une clé d'accès.",
     passkeys: "Clés d'accès",
     noPasskeys: "Aucune clé d'accès pour l'instant.",
-    passkeyUse: 'ajoutée {created} · dernière utilisation {lastUsed}',
+    passkeyUse: 'ajoutée {created} · dernière utilisation : {lastUsed}',
     never: 'jamais',
     rename: 'Renommer',
     renameNamed: 'Renommer {name}',
@@ -233,28 +236,28 @@ const fr: Messages = {
     addPasskey: "Ajouter une clé d'accès",
     passkeyName: "Nom de la clé d'accès",
     add: "Ajouter la clé d'accès",
-    added: "Clé d'accès « {name} » ajoutée.",
-    renamed: "Clé d'accès renommée en « {name} ».",
-    removed: "Clé d'accès « {name} » supprimée.",
+    added: "Clé d'accès « {name} » ajoutée.",
+    renamed: "Clé d'accès renommée en « {name} ».",
+    removed: "Clé d'accès « {name} » supprimée.",
   },
   recoveryCodes: {
     title: 'Vos codes de récupération.',
-    body: "Ils ne s'affichent qu'une seule fois : conservez-les dès maintenant en lieu sûr. Chacun vous permet de vous connecter une fois si vous perdez votre application d'authentification ou votre clé d'accès.",
+    body: "Ils ne s'affichent qu'une seule fois : conservez-les dès maintenant en lieu sûr. Chacun vous permet de vous connecter une fois si vous perdez votre application d'authentification ou votre clé d'accès.",
     download: 'Télécharger',
     fileHeading: 'Codes de récupération spa-auth',
   },
   enrolment: {
     heading: 'Configurer un second facteur',
     question:
-      'Autoriser ce navigateur, connecté en tant que {username}, à configurer le premier second facteur du compte dans les 15 prochaines minutes ?',
+      'Autoriser ce navigateur, connecté en tant que {username}, à configurer le premier second facteur du compte dans les 15 prochaines minutes ?',
     allowing: 'Autorisation…',
     allow: 'Autoriser et continuer',
     done: 'Vous pouvez maintenant configurer votre second facteur.',
-    goToSecurity: 'Aller à Sécurité',
+    goToSecurity: 'Aller à la page Sécurité',
     noKey: "Ouvrez le lien de l'e-mail pour configurer votre second facteur.",
     request: "M'envoyer un lien de configuration",
     requested:
-      'Consultez votre boîte de réception : si votre adresse est vérifiée, un lien est en route. Ouvrez-le dans ce navigateur.',
+      'Consultez votre boîte de réception : si votre adresse est vérifiée, un lien est en route. Ouvrez-le dans ce navigateur.',
   },
   reauth: {
     title: 'Confirmez votre identité',

@@ -4,6 +4,7 @@ import { createPinia } from 'pinia'
 import { createApp } from 'vue'
 import App from './App.vue'
 import { API_BASE_URL, http } from './api/http'
+import { chooseLocale, i18n, setLocale } from './i18n'
 import { askToReauthenticate } from './reauth'
 import { createAppRouter } from './router'
 import './style.css'
@@ -13,7 +14,10 @@ import './style.css'
 const auth = createSpaAuth<User>({ baseURL: API_BASE_URL, onReauthenticationRequired: askToReauthenticate })
 auth.client.installInterceptors(http)
 
+setLocale(chooseLocale(navigator.languages))
+
 const app = createApp(App)
+app.use(i18n)
 app.use(createPinia())
 app.use(auth)
 app.use(createAppRouter(auth))

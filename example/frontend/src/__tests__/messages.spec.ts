@@ -1,6 +1,7 @@
 import { ApiError } from '@spa-auth/client'
 import { describe, expect, it } from 'vitest'
-import { messageFor } from '../messages'
+import { setLocale } from '../i18n'
+import { messageFor, noticeFor, sessionEndedMessage } from '../messages'
 
 const error = (status: number, code: string, detail = 'server text') => new ApiError({ status, code, detail })
 
@@ -21,5 +22,26 @@ describe('messages', () => {
 
   it('gives a generic message for server errors without a code', () => {
     expect(messageFor(error(502, 'http_502'))).toBe('Something went wrong on the server.')
+  })
+})
+
+describe('messages in another language', () => {
+  it.each([
+    ['fr', 'Trop de tentatives. Veuillez patienter avant de réessayer.'],
+    ['de', 'Zu viele Versuche. Bitte warten Sie, bevor Sie es erneut versuchen.'],
+  ] as const)('are translated by code in %s', (locale, text) => {
+    setLocale(locale)
+    expect(messageFor(error(429, 'throttled', 'Request was throttled.'))).toBe(text)
+  })
+
+  it('give the generic session line in French for an unknown code', () => {
+    setLocale('fr')
+    expect(sessionEndedMessage(error(401, 'token_invalid'))).toBe('Votre session a pris fin. Veuillez vous reconnecter.')
+  })
+
+  it('give a notice in German', () => {
+    setLocale('de')
+    expect(noticeFor('account_deleted')).toBe('Ihr Konto wurde gelöscht, und Sie wurden überall abgemeldet.')
+    expect(noticeFor('anything_else')).toBeNull()
   })
 })

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.test import Client
 from spa_auth.models import AuditEvent, Session
 
-from tests.conftest import PASSWORD, bearer, login
+from tests.conftest import PASSWORD, bearer, login, refresh_with_cookie
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +172,12 @@ def test_the_prune_command_deletes_dead_sessions_and_old_events(user, clock):
     call_command("prune_auth", batch_size=1)
     assert list(Session.objects.values_list("revoked_at", flat=True)) == [None]
     assert list(AuditEvent.objects.values_list("kind", flat=True)) == ["login"]
+
+
+def test_the_refresh_cookie_probe_spends_nothing_and_answers_no_foreign_origin(client, user):
+    assert client.get("/api/v1/auth/refresh_token/present/").json() == {"refresh_cookie": False}
+    assert login(client).status_code == 200
+    asked = client.get("/api/v1/auth/refresh_token/present/", HTTP_ORIGIN="https://evil.example")
+    assert asked.json() == {"refresh_cookie": True}
+    assert "Access-Control-Allow-Origin" not in asked  # another site cannot read it
+    assert refresh_with_cookie(client).status_code == 200  # nothing was spent

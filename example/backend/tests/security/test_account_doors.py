@@ -6,7 +6,6 @@ same request done by the rightful person as a positive control."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -244,17 +243,20 @@ def test_an_enrolment_link_counts_for_its_owner_in_the_session_that_opened_it(
     enable_totp(client, token, clock)
 
 
+def enrolled_session(client: Client, clock: Any, mailoutbox: list[Any]) -> str:
+    """A re-authenticated staff session that asked for its enrolment link and opened it."""
+    token = reauthenticated(client, clock)
+    post(client, "mfa/enrolment/", **bearer(token))
+    key = key_in(mailoutbox[-1], "/enrol-factor")
+    granted = post(client, "mfa/enrolment/confirm/", {"key": key}, **bearer(token))
+    assert granted.status_code == 200, granted.content
+    return token
+
+
 def test_an_enrolment_grant_runs_out(
     client: Client, staff_policy: Any, clock: Any, mailoutbox: list[Any]
 ) -> None:
-    token = reauthenticated(client, clock)
-    post(client, "mfa/enrolment/", **bearer(token))
-    post(
-        client,
-        "mfa/enrolment/confirm/",
-        {"key": key_in(mailoutbox[0], "/enrol-factor")},
-        **bearer(token),
-    )
+    token = enrolled_session(client, clock, mailoutbox)
     clock.advance(minutes=14)
     token = post(client, "reauthenticate/", {"password": PASSWORD}, **bearer(fresh(client)))
     assert post(client, "mfa/totp/setup/", **bearer(token.json()["token"])).status_code == 200
@@ -556,15 +558,8 @@ def test_a_passkey_name_is_one_line_in_the_owners_mail(
 def test_an_expired_grant_and_pruned_keys_leave_no_rows(
     client: Client, staff_policy: Any, clock: Any, mailoutbox: list[Any]
 ) -> None:
-    token = reauthenticated(client, clock)
-    post(client, "mfa/enrolment/", **bearer(token))
-    post(
-        client,
-        "mfa/enrolment/confirm/",
-        {"key": key_in(mailoutbox[0], "/enrol-factor")},
-        **bearer(token),
-    )
-    clock.advance(**{"seconds": timedelta(days=4).total_seconds()})
+    enrolled_session(client, clock, mailoutbox)
+    clock.advance(days=4)
     call_command("prune_auth")
     assert not Challenge.objects.filter(purpose="factor_enrolment").exists()
     assert not AccountKey.objects.filter(purpose="enrol_factor").exists()

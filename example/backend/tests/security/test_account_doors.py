@@ -439,23 +439,15 @@ def test_the_password_and_a_fresh_token_cannot_take_an_account_with_a_factor(
 
 
 @pytest.fixture
-def staff_with_totp(settings: Any, user: Any, client: Client, clock: Any) -> dict[str, Any]:
+def staff_with_totp(
+    client: Client, settings: Any, user: Any, totp_login: dict[str, Any]
+) -> dict[str, Any]:
     """A staff account that set up TOTP before the policy, and a login that passed it."""
     user.is_staff = True
     user.save()
-    secret, _ = enable_totp(client, reauthenticated(client, clock), clock)
     settings.SPA_AUTH = {**settings.SPA_AUTH, "MFA_POLICY": "required_for_staff"}
-    clock.advance(seconds=30)
-    pending = login(client).json()
-    done = post(
-        client,
-        "mfa/authenticate/",
-        {"mfa_token": pending["mfa_token"], "code": code_at(secret, clock)},
-    )
-    token = done.json()["token"]
-    assert client.get("/api/v1/users/", **bearer(token)).status_code == 200
-    clock.advance(seconds=30)
-    return {"secret": secret, "token": token}
+    assert client.get("/api/v1/users/", **bearer(totp_login["token"])).status_code == 200
+    return totp_login
 
 
 def test_an_operators_reset_of_the_factors_ends_the_sessions(

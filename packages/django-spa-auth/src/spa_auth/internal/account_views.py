@@ -23,14 +23,13 @@ from rest_framework.response import Response
 
 from ..conf import AuthSettings, get_settings
 from ..errors import (
-    EnrolmentRequiredError,
     KeyInvalidError,
     MailNotConfiguredError,
     PasswordIncorrectError,
     SignupDisabledError,
 )
 from ..schema import ERROR, NO_CONTENT
-from . import accounts, cookies, mfa, network, throttling
+from . import accounts, cookies, network, throttling
 from .account_keys import fold
 from .account_serializers import (
     AcceptedSerializer,
@@ -216,10 +215,7 @@ class EmailChangeView(_SignedInAccountView):
     )
     def post(self, request: Request) -> Response:
         conf = get_settings()
-        if mfa.staff_needs_mfa(request.user):
-            # Else a staff password would move the account to the attacker's mailbox, and
-            # the enrolment link for its first factor with it.
-            raise EnrolmentRequiredError("an email change before the first staff factor")
+        accounts.require_movable_address(request.user)
         require_mail(conf)
         count_request(request, conf)
         data = validated(EmailChangeSerializer, request, user=request.user)

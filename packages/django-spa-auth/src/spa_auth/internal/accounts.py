@@ -85,6 +85,14 @@ def request_reset(email: str) -> None:
     tasks.enqueue("reset", email=email)
 
 
+def require_movable_address(user: Any) -> None:
+    """A staff account without its first factor, under ``required_for_staff``, keeps its
+    address: else the staff password would move it to the attacker's mailbox, and the
+    enrolment link for that first factor with it (``enrolment``)."""
+    if mfa.staff_needs_mfa(user):
+        raise EnrolmentRequiredError("an email change before the first staff factor")
+
+
 def request_email_change(user: Any, new_email: str) -> None:
     tasks.enqueue("email_change", user_id=str(user.pk), new_email=new_email)
 
@@ -113,7 +121,7 @@ def _send_signup_key(address: str, username: str, password_hash: str, conf: Auth
     key = account_keys.issue_signup(
         address, username=username, password_hash=password_hash, lifetime=lifetime
     )
-    _send_with_key("verify_email", address, key, conf.verify_email_path, username, conf, lifetime)
+    send_with_key("verify_email", address, key, conf.verify_email_path, username, conf, lifetime)
     store.record_event(Kind.VERIFICATION_SENT, now=clock.now(), username=username)
 
 
@@ -181,7 +189,7 @@ def _send_verification(user: Any, conf: AuthSettings) -> None:
         return  # verified meanwhile, or the address changed
     lifetime = conf.verification_key_lifetime
     key = account_keys.issue(Purpose.VERIFY_EMAIL, user, lifetime=lifetime)
-    _send_with_key(
+    send_with_key(
         "verify_email",
         email_of(user),
         key,
@@ -206,7 +214,7 @@ def _reset(payload: dict[str, Any]) -> None:
             continue
         lifetime = conf.reset_key_lifetime
         key = account_keys.issue(Purpose.RESET_PASSWORD, user, lifetime=lifetime)
-        _send_with_key(
+        send_with_key(
             "password_reset",
             email_of(user),
             key,
@@ -235,7 +243,7 @@ def _email_change(payload: dict[str, Any]) -> None:
         return
     lifetime = conf.email_change_key_lifetime
     key = account_keys.issue(Purpose.CHANGE_EMAIL, user, lifetime=lifetime, new_email=new_email)
-    _send_with_key(
+    send_with_key(
         "email_change_confirm",
         new_email,
         key,
@@ -247,9 +255,11 @@ def _email_change(payload: dict[str, Any]) -> None:
     store.record_event(Kind.EMAIL_CHANGE_REQUESTED, now=clock.now(), user=user)
 
 
-def _send_with_key(
+def send_with_key(
     name: str, to: str, key: str, path: str, username: str, conf: AuthSettings, lifetime: timedelta
 ) -> None:
+    """Mail the link of a key just issued; a mail that fails forgets the key, so that the
+    task's retry issues and mails a new one."""
     try:
         now = clock.now()
         context = {
@@ -372,11 +382,8 @@ def change_email(key: Any, password: Any = None) -> Any:
     asked, so no account can be moved onto an address whose owner merely opened a link."""
     row = account_keys.find(Purpose.CHANGE_EMAIL, key)
     _confirmed_by_requester(row, password)
-    user: Any = row.user
-    if mfa.staff_needs_mfa(user):  # asked for before the policy: the same rule as the request
-        raise EnrolmentRequiredError(
-            "an email change before the first staff factor"
-        )  # an email-change key always has its user
+    user: Any = row.user  # an email-change key always has its user
+    require_movable_address(user)  # asked for before the policy: the same rule as the request
     new_email = row.new_email
     now = clock.now()
     try:

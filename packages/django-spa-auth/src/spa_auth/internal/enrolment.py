@@ -18,12 +18,11 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils.timesince import timesince
 
 from ..conf import AuthSettings, get_settings
 from ..errors import EnrolmentRequiredError, KeyInvalidError
 from ..models import AccountEmail, AccountKey, AuditEvent, Challenge
-from . import account_keys, clock, mail, mfa, store, tasks
+from . import account_keys, accounts, clock, mail, mfa, store, tasks
 from .account_keys import email_of
 
 Kind = AuditEvent.Kind
@@ -43,18 +42,16 @@ def require_grant(user: Any, session_id: Any) -> None:
     a factor, under the policy, unless this session opened an enrolment link lately."""
     if not is_needed(user):
         return
-    if session_id and _grants(user, session_id).filter(expires_at__gt=clock.now()).exists():
-        return
-    raise EnrolmentRequiredError("the first factor of a staff account needs an enrolment link")
-
-
-def _grants(user: Any, session_id: Any) -> Any:
-    return Challenge.objects.filter(
-        purpose=Challenge.Purpose.FACTOR_ENROLMENT,
-        user=user,
-        session_id=uuid.UUID(str(session_id)),
-        used_at=None,
+    granted = session_id and (
+        Challenge.objects.filter(
+            purpose=Challenge.Purpose.FACTOR_ENROLMENT,
+            user=user,
+            session_id=uuid.UUID(str(session_id)),
+            expires_at__gt=clock.now(),
+        ).exists()
     )
+    if not granted:
+        raise EnrolmentRequiredError("the first factor of a staff account needs an enrolment link")
 
 
 def request_link(user: Any) -> None:
@@ -83,17 +80,8 @@ def _mail_link(payload: dict[str, Any]) -> None:
         return  # no proven address: an operator's link (manage.py mfa_enrolment) only
     conf = get_settings()
     key = account_keys.issue(Purpose.ENROL_FACTOR, user, lifetime=LINK_LIFETIME)
-    try:
-        now = clock.now()
-        context = {
-            "username": user.get_username(),
-            "url": mail.link(conf, conf.enrol_factor_path, key),
-            "expires_in": timesince(now - LINK_LIFETIME, now),
-        }
-        mail.send("factor_enrolment", address, context, conf)
-    except Exception:
-        account_keys.forget(key)  # a retry mails a new one
-        raise
+    path, username = conf.enrol_factor_path, user.get_username()
+    accounts.send_with_key("factor_enrolment", address, key, path, username, conf, LINK_LIFETIME)
     store.record_event(Kind.MFA_ENROLMENT_LINK, now=clock.now(), user=user)
 
 

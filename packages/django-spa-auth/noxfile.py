@@ -1,10 +1,12 @@
 """The supported-versions matrix that pyproject.toml declares, and the release checks.
 
-Run from this directory: ``nox`` (everything), ``nox -s tests`` (the matrix), ``nox -s
-release``, ``nox -l`` (the list). Each ``tests`` session installs the package from this
-directory (a real build, as a user gets it) with one Django and one DRF minor, and runs
-``tests/`` once per user model. The PostgreSQL sessions start a throwaway server of their
-own; without PostgreSQL installed they are skipped, or fail when ``CI`` is set.
+Run from this directory: ``nox`` (everything), ``nox -s tests`` (the matrix on Python
+3.11), ``nox -s newer_python`` (3.12 and 3.13), ``nox -s release``, ``nox -l`` (the list).
+Each test session installs the package from this directory (a real build, as a user gets
+it) with one Django and one DRF minor, and runs ``tests/`` once per user model. The
+PostgreSQL sessions start a throwaway server of their own; without PostgreSQL installed
+they are skipped, or fail when ``CI`` is set. A Python of the list that is not installed
+fails the run (pyenv's interpreters are found too).
 
 Sessions use plain ``venv`` and pip, so pip's download and wheel cache is shared between
 sessions and runs: only the first run ever downloads anything. Every version they install
@@ -41,7 +43,10 @@ def matrix(name: str, values: list[str]) -> list[str]:
 
 
 ROOT = Path(__file__).resolve().parent
+# pyproject.toml's classifiers. The whole matrix runs on the oldest; each newer one runs
+# the suite on the newest Django and DRF, which is where a new Python breaks first.
 PYTHON = "3.11"
+NEWER_PYTHONS = matrix("NEWER_PYTHONS", ["3.12", "3.13"])
 # The ranges of pyproject.toml: Django>=5.2,<6; djangorestframework>=3.17,<3.19. Each
 # minor is tested at one exact release, the newest when it was last pinned.
 DJANGO = {"5.2": "5.2.19"}
@@ -58,14 +63,44 @@ PSYCOPG = "psycopg[binary]==3.3.9"
 RELEASE_TOOLS = ["build==1.6.1", "twine==7.0.0", "check-wheel-contents==0.6.3"]
 
 
+def _pyenv_interpreters() -> None:
+    """Put pyenv's installed interpreters of the wanted minors on PATH. Its shims stand
+    for every version but run only the selected ones, so nox would find none of them."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    path = os.environ.get("PATH", "").split(os.pathsep)
+    for minor in NEWER_PYTHONS:
+        installed = sorted(root.glob(f"{minor}.*/bin"), key=lambda p: p.parent.name)
+        if installed and str(installed[-1]) not in path:
+            path.append(str(installed[-1]))
+    os.environ["PATH"] = os.pathsep.join(path)
+
+
+_pyenv_interpreters()
+
+
 @nox.session(python=PYTHON)
 @nox.parametrize("database", matrix("the database list", ["sqlite", "postgresql"]))
 @nox.parametrize("drf", matrix("DRF", list(DRF)))
 @nox.parametrize("django", matrix("DJANGO", list(DJANGO)))
 def tests(session: nox.Session, django: str, drf: str, database: str) -> None:
     """The package's suite on one Django, DRF and database, for both user models."""
+    run_suite(session, django, drf, database)
+
+
+@nox.session(python=NEWER_PYTHONS)
+def newer_python(session: nox.Session) -> None:
+    """The package's suite on a newer Python, with the newest Django and DRF, on SQLite."""
+    run_suite(session, max(DJANGO, key=_minor), max(DRF, key=_minor), "sqlite")
+
+
+def _minor(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def run_suite(session: nox.Session, django: str, drf: str, database: str) -> None:
+    """Install the package built from this directory with the pinned releases, and run
+    ``tests/`` once per user model."""
     drivers = [PSYCOPG] if database == "postgresql" else []
-    # One resolution: the package built from this directory, with the pinned releases.
     session.install(
         ".",
         f"Django=={DJANGO[django]}",

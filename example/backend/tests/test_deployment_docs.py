@@ -1,8 +1,9 @@
 """docs/deployment.md, followed to the letter: asymmetric keys set up from nothing.
 
-The commands come from the doc's marked block, so the doc and this test cannot drift: the
-steps run in subprocesses against a temporary folder (SQLite file, ``VAR_DIR``, key set),
-then the app starts under gunicorn and a login must be signed by the key the JWKS publishes.
+The commands come from the doc's marked blocks (tests/snippets.py), so the doc and this
+test cannot drift: the steps run in subprocesses against a temporary folder (SQLite file,
+``VAR_DIR``, key set), then the app starts under gunicorn and a login must be signed by the
+key the JWKS publishes.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import shlex
 import subprocess
 import sys
@@ -22,10 +22,9 @@ from spa_auth.internal import keyset
 
 from tests.conftest import PASSWORD
 from tests.live.servers import BACKEND, App, log_in, request
+from tests.snippets import snippet
 
 REPO = BACKEND.parents[1]
-DOC = REPO / "docs" / "deployment.md"
-BLOCK = "asymmetric-keys-from-nothing"
 DOCUMENTED_ALGORITHM = "ES256"
 # Only these two exported values are the test's own: the key set goes into the temporary
 # folder instead of /etc, and the algorithm is also tried beyond the one the doc shows.
@@ -34,13 +33,14 @@ RELOCATED = ("JWT_KEYSET_FILE", "JWT_ALGORITHM")
 _PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
 
 
-def documented_steps(name: str = BLOCK) -> list[list[str]]:
-    """The commands of the ```sh block after ``<!-- docs-test: NAME … -->``, one a line."""
-    text = DOC.read_text()
-    found = re.search(rf"<!-- docs-test: {re.escape(name)}\b[^>]*-->\s*```sh\n(.*?)```", text, re.S)
-    assert found, f"docs/deployment.md has no block marked <!-- docs-test: {name} -->"
-    lines = (shlex.split(line, comments=True) for line in found.group(1).splitlines())
+def documented_steps(text: str) -> list[list[str]]:
+    """The commands of a marked ```sh block of the doc, one a line."""
+    lines = (shlex.split(line, comments=True) for line in text.splitlines())
     return [argv for argv in lines if argv]
+
+
+def keys_from_nothing() -> list[list[str]]:
+    return documented_steps(snippet("asymmetric-keys-from-nothing"))
 
 
 def deployment_env(folder: Path) -> dict[str, str]:
@@ -100,10 +100,10 @@ def header_of(token: str) -> dict[str, str]:
 
 
 def test_the_documented_block_sets_up_keys_before_the_production_check():
-    steps = [shlex.join(argv) for argv in documented_steps()]
+    steps = [shlex.join(argv) for argv in keys_from_nothing()]
     exports = {
         name: value
-        for argv in documented_steps()
+        for argv in keys_from_nothing()
         if argv[0] == "export"
         for name, _, value in (assignment.partition("=") for assignment in argv[1:])
     }
@@ -118,7 +118,7 @@ def test_asymmetric_keys_from_nothing_as_documented(tmp_path, algorithm):
     env = deployment_env(tmp_path)
     keyset_file = tmp_path / "secrets" / "jwt_keys.json"
     relocated = {"JWT_KEYSET_FILE": str(keyset_file), "JWT_ALGORITHM": algorithm}
-    exported = follow(documented_steps(), env, relocated)
+    exported = follow(keys_from_nothing(), env, relocated)
     assert set(RELOCATED) <= set(exported)
 
     (stored,) = keyset.read(keyset_file)
@@ -166,7 +166,7 @@ def test_ending_every_session_after_a_restore_as_documented(tmp_path):
         token, _ = log_in(server.url, "alice", PASSWORD)
         auth = {"Authorization": f"Bearer {token}"}
         assert request(server.url, "GET", "/api/v1/user/", headers=auth).status == 200
-        follow(documented_steps("end-every-session"), env, {})
+        follow(documented_steps(snippet("end-every-session")), env, {})
         ended = request(server.url, "GET", "/api/v1/user/", headers=auth)
         assert (ended.status, ended.code) == (401, "session_revoked")
     finally:

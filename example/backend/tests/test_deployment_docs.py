@@ -1,4 +1,5 @@
-"""docs/deployment.md, followed to the letter: asymmetric keys set up from nothing.
+"""docs/deployment.md, followed to the letter: one machine behind the documented proxy, and
+asymmetric keys set up from nothing.
 
 The commands come from the doc's marked blocks (tests/snippets.py), so the doc and this
 test cannot drift: the steps run in subprocesses against a temporary folder (SQLite file,
@@ -11,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -21,7 +23,7 @@ import pytest
 from spa_auth.internal import keyset
 
 from tests.conftest import PASSWORD
-from tests.live.servers import BACKEND, App, log_in, request
+from tests.live.servers import BACKEND, LOOPBACK, App, free_port, log_in, request, wait_for
 from tests.snippets import snippet
 
 REPO = BACKEND.parents[1]
@@ -171,3 +173,60 @@ def test_ending_every_session_after_a_restore_as_documented(tmp_path):
         assert (ended.status, ended.code) == (401, "session_revoked")
     finally:
         app.stop()
+
+
+def proxy_headers(host: str, client: str) -> dict[str, str]:
+    """The headers the doc's nginx block sets, for a request over HTTPS from ``client``."""
+    values = {"$host": host, "$scheme": "https", "$proxy_add_x_forwarded_for": client}
+    found = re.findall(r"proxy_set_header ([\w-]+) (\$\w+);", snippet("nginx-proxy"))
+    assert {name for name, _ in found} == {"Host", "X-Forwarded-Proto", "X-Forwarded-For"}
+    return {name: values[variable] for name, variable in found}
+
+
+def test_one_machine_behind_the_documented_proxy(tmp_path):
+    """The one-machine exports, then what `make run` does (migrate, the deploy check,
+    gunicorn with its config), reached through the nginx block's headers: the app sees HTTPS
+    and the client's address, and the refresh cookie is Secure."""
+    steps = documented_steps(snippet("one-machine"))
+    assert steps[-1] == ["make", "run"]
+    env = deployment_env(tmp_path)
+    # The doc's secret is a placeholder: the test's own strong one stands for it.
+    follow(steps[:-1], env, {"SECRET_KEY": env["SECRET_KEY"]})
+    for args in (("migrate", "--noinput", "-v0"), ("createcachetable",)):
+        assert manage(env, *args).returncode == 0
+    checked = manage(env, "check", "--deploy", "--fail-level", "ERROR")
+    assert checked.returncode == 0, checked.stderr[-3000:]
+    for cookie_warning in ("security.W012", "security.W016"):  # the block's Secure cookies
+        assert cookie_warning not in checked.stderr + checked.stdout
+    App(env=env, folder=tmp_path).create_user("alice", PASSWORD)
+    port = free_port()
+    with (tmp_path / "gunicorn.log").open("wb") as log:
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                *("config.wsgi", "-c", "gunicorn.conf.py", "--bind", f"{LOOPBACK}:{port}"),
+            ],
+            cwd=BACKEND,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url, headers = f"http://{LOOPBACK}:{port}", proxy_headers(env["ALLOWED_HOSTS"], "203.0.113.7")
+    try:
+        wait_for(
+            lambda: request(url, "GET", "/api/v1/health/", headers=headers).status == 200,
+            60,
+            "gunicorn behind the documented proxy",
+        )
+        login = {"username": "alice", "password": PASSWORD}
+        answer = request(url, "POST", "/api/v1/auth/obtain_token/", login, headers=headers)
+        assert answer.status == 200, answer.body
+        assert answer.cookies["refresh_token"]["secure"]
+        auth = {**headers, "Authorization": f"Bearer {answer.body['token']}"}
+        (session,) = request(url, "GET", "/api/v1/auth/sessions/", headers=auth).body["results"]
+        assert session["ip"] == "203.0.113.7"
+        # Without the proxy's headers the same request is plain HTTP to a host not allowed.
+        assert request(url, "GET", "/api/v1/health/").status == 400
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

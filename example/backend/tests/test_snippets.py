@@ -44,7 +44,6 @@ def test_every_code_block_is_a_snippet_or_says_why_it_is_not_run() -> None:
 
 
 def test_every_snippet_is_closed_after_its_block() -> None:
-    unclosed = [copy.where() for copies in marked_names().values() for copy in copies]
     unclosed = [
         copy.where() for copies in marked_names().values() for copy in copies if not copy.closed
     ]

@@ -7,7 +7,8 @@ the line before it:
   ``snippet("NAME")`` and builds or runs in the ecosystem's default scaffold (a
   ``django-admin startproject`` project, a create-vite app, a shell). A name given in two
   documents must mark the same text.
-- ``<!-- not-run: REASON -->``: a block that is no code at all (a directory tree), with why.
+- ``<!-- not-run: REASON -->``: a block with no language tag that is no code at all (a
+  directory tree), with why.
 
 tests/test_snippets.py holds every document to this, and the set of names the documents mark
 equal to the set the tests ask for, so that a new block without a test, or a test of a block

@@ -43,6 +43,18 @@ def test_every_code_block_is_a_snippet_or_says_why_it_is_not_run() -> None:
     )
 
 
+def test_a_block_in_a_language_is_never_marked_not_run() -> None:
+    """A block tagged ```sh, ```ts, ```python … is code, which a test runs; not-run is for
+    the untagged ones (a directory tree, a sample of output)."""
+    tagged = [
+        block.where()
+        for document in documents()
+        for block in blocks(document)
+        if block.not_run is not None and block.language
+    ]
+    assert not tagged, f"code marked not-run: {tagged}"
+
+
 def test_every_snippet_is_closed_after_its_block() -> None:
     unclosed = [
         copy.where() for copies in marked_names().values() for copy in copies if not copy.closed

@@ -1,8 +1,10 @@
-"""docs/deployment.md, followed to the letter: asymmetric keys set up from nothing.
+"""docs/deployment.md, followed to the letter: one machine behind the documented proxy, and
+asymmetric keys set up from nothing.
 
-The commands come from the doc's marked block, so the doc and this test cannot drift: the
-steps run in subprocesses against a temporary folder (SQLite file, ``VAR_DIR``, key set),
-then the app starts under gunicorn and a login must be signed by the key the JWKS publishes.
+The commands come from the doc's marked blocks (tests/snippets.py), so the doc and this
+test cannot drift: the steps run in subprocesses against a temporary folder (SQLite file,
+``VAR_DIR``, key set), then the app starts under gunicorn and a login must be signed by the
+key the JWKS publishes.
 """
 
 from __future__ import annotations
@@ -21,11 +23,10 @@ import pytest
 from spa_auth.internal import keyset
 
 from tests.conftest import PASSWORD
-from tests.live.servers import BACKEND, App, log_in, request
+from tests.live.servers import BACKEND, LOOPBACK, App, free_port, log_in, request, wait_for
+from tests.snippets import snippet
 
 REPO = BACKEND.parents[1]
-DOC = REPO / "docs" / "deployment.md"
-BLOCK = "asymmetric-keys-from-nothing"
 DOCUMENTED_ALGORITHM = "ES256"
 # Only these two exported values are the test's own: the key set goes into the temporary
 # folder instead of /etc, and the algorithm is also tried beyond the one the doc shows.
@@ -34,13 +35,14 @@ RELOCATED = ("JWT_KEYSET_FILE", "JWT_ALGORITHM")
 _PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
 
 
-def documented_steps(name: str = BLOCK) -> list[list[str]]:
-    """The commands of the ```sh block after ``<!-- docs-test: NAME … -->``, one a line."""
-    text = DOC.read_text()
-    found = re.search(rf"<!-- docs-test: {re.escape(name)}\b[^>]*-->\s*```sh\n(.*?)```", text, re.S)
-    assert found, f"docs/deployment.md has no block marked <!-- docs-test: {name} -->"
-    lines = (shlex.split(line, comments=True) for line in found.group(1).splitlines())
+def documented_steps(text: str) -> list[list[str]]:
+    """The commands of a marked ```sh block of the doc, one a line."""
+    lines = (shlex.split(line, comments=True) for line in text.splitlines())
     return [argv for argv in lines if argv]
+
+
+def keys_from_nothing() -> list[list[str]]:
+    return documented_steps(snippet("asymmetric-keys-from-nothing"))
 
 
 def deployment_env(folder: Path) -> dict[str, str]:
@@ -100,10 +102,10 @@ def header_of(token: str) -> dict[str, str]:
 
 
 def test_the_documented_block_sets_up_keys_before_the_production_check():
-    steps = [shlex.join(argv) for argv in documented_steps()]
+    steps = [shlex.join(argv) for argv in keys_from_nothing()]
     exports = {
         name: value
-        for argv in documented_steps()
+        for argv in keys_from_nothing()
         if argv[0] == "export"
         for name, _, value in (assignment.partition("=") for assignment in argv[1:])
     }
@@ -118,7 +120,7 @@ def test_asymmetric_keys_from_nothing_as_documented(tmp_path, algorithm):
     env = deployment_env(tmp_path)
     keyset_file = tmp_path / "secrets" / "jwt_keys.json"
     relocated = {"JWT_KEYSET_FILE": str(keyset_file), "JWT_ALGORITHM": algorithm}
-    exported = follow(documented_steps(), env, relocated)
+    exported = follow(keys_from_nothing(), env, relocated)
     assert set(RELOCATED) <= set(exported)
 
     (stored,) = keyset.read(keyset_file)
@@ -166,8 +168,65 @@ def test_ending_every_session_after_a_restore_as_documented(tmp_path):
         token, _ = log_in(server.url, "alice", PASSWORD)
         auth = {"Authorization": f"Bearer {token}"}
         assert request(server.url, "GET", "/api/v1/user/", headers=auth).status == 200
-        follow(documented_steps("end-every-session"), env, {})
+        follow(documented_steps(snippet("end-every-session")), env, {})
         ended = request(server.url, "GET", "/api/v1/user/", headers=auth)
         assert (ended.status, ended.code) == (401, "session_revoked")
     finally:
         app.stop()
+
+
+def proxy_headers(host: str, client: str) -> dict[str, str]:
+    """The headers the doc's nginx block sets, for a request over HTTPS from ``client``."""
+    values = {"$host": host, "$scheme": "https", "$proxy_add_x_forwarded_for": client}
+    found = re.findall(r"proxy_set_header ([\w-]+) (\$\w+);", snippet("nginx-proxy"))
+    assert {name for name, _ in found} == {"Host", "X-Forwarded-Proto", "X-Forwarded-For"}
+    return {name: values[variable] for name, variable in found}
+
+
+def test_one_machine_behind_the_documented_proxy(tmp_path):
+    """The one-machine exports, then what `make run` does (migrate, the deploy check,
+    gunicorn with its config), reached through the nginx block's headers: the app sees HTTPS
+    and the client's address, and the refresh cookie is Secure."""
+    steps = documented_steps(snippet("one-machine"))
+    assert steps[-1] == ["make", "run"]
+    env = deployment_env(tmp_path)
+    # The doc's secret is a placeholder: the test's own strong one stands for it.
+    follow(steps[:-1], env, {"SECRET_KEY": env["SECRET_KEY"]})
+    for args in (("migrate", "--noinput", "-v0"), ("createcachetable",)):
+        assert manage(env, *args).returncode == 0
+    checked = manage(env, "check", "--deploy", "--fail-level", "ERROR")
+    assert checked.returncode == 0, checked.stderr[-3000:]
+    for cookie_warning in ("security.W012", "security.W016"):  # the block's Secure cookies
+        assert cookie_warning not in checked.stderr + checked.stdout
+    App(env=env, folder=tmp_path).create_user("alice", PASSWORD)
+    port = free_port()
+    with (tmp_path / "gunicorn.log").open("wb") as log:
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                *("config.wsgi", "-c", "gunicorn.conf.py", "--bind", f"{LOOPBACK}:{port}"),
+            ],
+            cwd=BACKEND,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url, headers = f"http://{LOOPBACK}:{port}", proxy_headers(env["ALLOWED_HOSTS"], "203.0.113.7")
+    try:
+        wait_for(
+            lambda: request(url, "GET", "/api/v1/health/", headers=headers).status == 200,
+            60,
+            "gunicorn behind the documented proxy",
+        )
+        login = {"username": "alice", "password": PASSWORD}
+        answer = request(url, "POST", "/api/v1/auth/obtain_token/", login, headers=headers)
+        assert answer.status == 200, answer.body
+        assert answer.cookies["refresh_token"]["secure"]
+        auth = {**headers, "Authorization": f"Bearer {answer.body['token']}"}
+        (session,) = request(url, "GET", "/api/v1/auth/sessions/", headers=auth).body["results"]
+        assert session["ip"] == "203.0.113.7"
+        # Without the proxy's headers the same request is plain HTTP to a host not allowed.
+        assert request(url, "GET", "/api/v1/health/").status == 400
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -1,12 +1,13 @@
 """A brand-new Django project that follows the README: ``django-admin startproject``, the
-built wheel in a clean virtual environment, the README's snippets applied verbatim, served
-by ``runserver`` on 127.0.0.1. Used by the consumer tests; pip reaches the registry."""
+built wheel installed in a clean virtual environment by the README's own command, the
+README's snippets applied verbatim, served by ``runserver`` on 127.0.0.1. Used by the
+consumer tests; pip reaches the registry."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
+import shlex
 import subprocess
 import sys
 import urllib.error
@@ -17,16 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from tests.live.servers import LOOPBACK, free_port, wait_for
+from tests.snippets import snippet
 
 ROOT = Path(__file__).resolve().parents[4]
 PACKAGE = ROOT / "packages" / "django-spa-auth"
-READMES = (ROOT / "README.md", PACKAGE / "README.md")
-_SNIPPET = re.compile(r"<!-- snippet: ([\w-]+) -->\n```\w*\n(.*?)```\n<!-- /snippet -->", re.S)
+# Where the README's commands expect a checkout of this repository (its dist/ folder).
+CHECKOUT = "/path/to/spa-auth"
 
 
-def snippets(readme: Path) -> dict[str, str]:
-    """The README's marked code blocks, by name."""
-    return dict(_SNIPPET.findall(readme.read_text()))
+def documented_command(text: str, checkout: Path) -> list[list[str]]:
+    """The commands of a README's ```sh block, one a line, with ``checkout`` for the
+    repository's path."""
+    lines = (shlex.split(line, comments=True) for line in text.splitlines())
+    return [[arg.replace(CHECKOUT, str(checkout)) for arg in argv] for argv in lines if argv]
 
 
 def clean_env(home: Path) -> dict[str, str]:
@@ -64,26 +68,19 @@ def make_project(
     wheel = next((folder / "dist").glob("django_spa_auth-*.whl"))
     run(sys.executable, "-m", "venv", "venv", cwd=folder)
     python = folder / "venv" / "bin" / "python"
-    run(
-        python,
-        "-m",
-        "pip",
-        "install",
-        "-q",
-        "--disable-pip-version-check",
-        f"{wheel}[argon2]",
-        cwd=folder,
-    )
+    # The README's install command, in the project's virtual environment.
+    ((pip, *args),) = documented_command(snippet("pip-install"), checkout=folder)
+    assert pip == "pip" and wheel.name in args[-1], args
+    run(folder / "venv" / "bin" / "pip", *args, "-q", "--disable-pip-version-check", cwd=folder)
     site = folder / "site"
     site.mkdir()
     run(folder / "venv" / "bin" / "django-admin", "startproject", "mysite", "site", cwd=folder)
-    parts = snippets(READMES[0])
     settings_file = site / "mysite" / "settings.py"
     original = settings_file.read_text() + existing
-    settings_file.write_text(original + "\n" + parts["settings"] + settings)
-    (site / "mysite" / "urls.py").write_text(parts["urls"] + urls)
+    settings_file.write_text(original + "\n" + snippet("settings") + settings)
+    (site / "mysite" / "urls.py").write_text(snippet("urls") + urls)
     wsgi = site / "mysite" / "wsgi.py"
-    wsgi.write_text(wsgi.read_text() + "\n" + parts["wsgi"])
+    wsgi.write_text(wsgi.read_text() + "\n" + snippet("wsgi"))
     if prepare is not None:
         prepare(site)
     run(python, "manage.py", "migrate", "-v0", cwd=site)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import urllib.request
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
@@ -14,36 +15,22 @@ from typing import Any
 
 import pytest
 
-from tests.consumer.readme_project import (
-    READMES,
-    ROOT,
-    get,
-    make_project,
-    run,
-    send,
-    serving,
-    snippets,
-)
+from tests.consumer.readme_project import clean_env, get, make_project, run, send, serving
 from tests.live.servers import wait_for
+from tests.snippets import snippet
 
 pytestmark = pytest.mark.integration
 
 
-def test_the_readmes_give_the_same_integration_snippets():
-    main, package = (snippets(path) for path in READMES)
-    vue = snippets(ROOT / "packages" / "vue" / "README.md")
-    assert set(main) == {"settings", "urls", "wsgi", "vue-main"}
-    assert {k: main[k] for k in ("settings", "urls", "wsgi")} == package
-    assert main["vue-main"] == vue["vue-main"]
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """The README's project, served; its URL and its folder."""
+    """The README's project, with the Vue README's ``user/`` view, served; its URL and its
+    folder. Its users: ada, and the superuser admin that the README's curl lines log in."""
     python, site = make_project(
         tmp_path_factory.mktemp("consumer"),
         user=("ada", "a-long-passphrase-1"),
         settings=MAIL_TO_FILES,
+        urls="\n\n" + snippet("user-view"),
     )
     run(
         python,
@@ -51,7 +38,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
         "shell",
         "-c",
         "from django.contrib.auth.models import User; "
-        "User.objects.filter(username='ada').update(email='ada@example.com')",
+        "User.objects.filter(username='ada').update(email='ada@example.com'); "
+        f"User.objects.create_superuser('admin', password={ADMIN_PASSWORD!r})",
         cwd=site,
     )
     with serving(python, site) as url:
@@ -63,6 +51,7 @@ def new_project(project: tuple[str, Path]) -> str:
     return project[0]
 
 
+ADMIN_PASSWORD = "the-admin-passphrase-3"
 # The project's own choice of mail backend: files, which the test reads.
 MAIL_TO_FILES = """
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
@@ -160,3 +149,24 @@ def test_the_readme_project_locks_an_account_after_five_failures(new_project):
         f"{url}/api/v1/auth/obtain_token/", {"username": "ada", "password": "a-long-passphrase-1"}
     )
     assert status == 429 and int(headers["Retry-After"]) > 0
+
+
+def test_the_readmes_curl_lines_log_in_and_call_with_the_classic_header(project):
+    """The README's shell lines as written, with the project's address for make run's and the
+    superuser's password for the placeholder."""
+    url, site = project
+    lines = snippet("curl-login").replace("http://localhost:8000", url)
+    assert lines.count('"password":"…"') == 1
+    lines = lines.replace('"password":"…"', f'"password":"{ADMIN_PASSWORD}"')
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", lines],
+        cwd=site,
+        env=clean_env(site),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    shown = result.stdout.strip()
+    assert shown.startswith("{") and json.loads(shown)["username"] == "admin", shown[-2000:]

@@ -1,10 +1,11 @@
 """A brand-new Vite + Vue + TypeScript app on the packed npm packages, against a brand-new
 Django project that follows the READMEs, in Chromium.
 
-Both packages are packed with `npm pack` (what a registry would serve), installed by a new
-app from the tarballs, and its `src/main.ts` is packages/vue/README.md's snippet, verbatim;
-the Django project is test_new_project's recipe (the wheel in a clean venv, the README's
-snippets) plus the README's user view. The built app is served by Django on the same origin.
+Both packages are packed with `npm pack` (what a registry would serve) and installed by a
+new app with the README's own command; its `src/main.ts`, `vite.config.ts`, a Pinia store and
+two pages are packages/vue/README.md's snippets, verbatim. The Django project is
+test_new_project's recipe (the wheel in a clean venv, the README's snippets) plus the
+README's user view. The built app is served by Django on the same origin.
 Only 127.0.0.1 is contacted (npm and pip reach the registry).
 """
 
@@ -14,24 +15,28 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserType, Page, expect
 
-from tests.consumer.readme_project import ROOT, make_project, serving
+from tests.consumer.readme_project import documented_command, make_project, serving
+from tests.consumer.scaffold import (
+    BROWSER,
+    CLIENT,
+    CREATE_VITE_CHECKS,
+    VUE,
+    npm,
+    npx,
+    pack,
+    pinned,
+)
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.snippets import snippet
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
-NPM_PACKAGES = (ROOT / "packages" / "client", ROOT / "packages" / "vue")
-VUE_README = ROOT / "packages" / "vue" / "README.md"
-EXAMPLE_PACKAGE_JSON = ROOT / "example" / "frontend" / "package.json"
-_NAMED_SNIPPET = re.compile(
-    r"<!-- snippet: ([\w-]+) -->\n```\w*\n(.*?)```\n<!-- /snippet -->", re.S
-)
 USERNAME, PASSWORD = "ada", "a-long-passphrase-1"
 
 APP_VUE = "<template><RouterView /></template>\n"
@@ -101,33 +106,14 @@ INDEX_HTML = """<!doctype html>
 </html>
 """
 
-VITE_CONFIG = """import { defineConfig } from 'vite'
-import vue from '@vitejs/plugin-vue'
-
-// Django serves the built files under STATIC_URL.
-export default defineConfig({ plugins: [vue()], base: '/static/' })
-"""
-
 TSCONFIG = {
-    "compilerOptions": {
-        "target": "ES2022",
-        "module": "ESNext",
-        "moduleResolution": "bundler",
-        "lib": ["ES2022", "DOM", "DOM.Iterable"],
-        "types": ["vite/client"],
-        # create-vite's vue-ts template's checks, which a snippet must pass as written.
-        "strict": True,
-        "noUnusedLocals": True,
-        "noUnusedParameters": True,
-        "erasableSyntaxOnly": True,
-        "noFallthroughCasesInSwitch": True,
-        "noUncheckedSideEffectImports": True,
-        "noEmit": True,
-        "isolatedModules": True,
-        "verbatimModuleSyntax": True,
-        "skipLibCheck": False,
-    },
+    "compilerOptions": {**CREATE_VITE_CHECKS, **BROWSER},
     "include": ["src/**/*.ts", "src/**/*.vue"],
+}
+# create-vite's second project, for the config files that Node runs.
+TSCONFIG_NODE = {
+    "compilerOptions": {**CREATE_VITE_CHECKS, "lib": ["ES2023"], "types": ["node"]},
+    "include": ["vite.config.ts"],
 }
 
 # The test's own glue, not the README's: the built app as static files, index.html for routes.
@@ -145,88 +131,55 @@ urlpatterns += [
 """
 
 
-def named_snippets(readme: Path) -> dict[str, str]:
-    return dict(_NAMED_SNIPPET.findall(readme.read_text()))
-
-
-def npm(*args: str, cwd: Path) -> str:
-    """npm with this machine's npm configuration (its cache and registry settings)."""
-    result = subprocess.run(
-        ["npm", *args, "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "NODE_ENV": "development"},
-    )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
-    return result.stdout
-
-
-def npx(*args: str, cwd: Path) -> None:
-    result = subprocess.run(["npx", *args], cwd=cwd, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-
-
-def test_the_vue_readme_has_the_snippets_this_test_applies() -> None:
-    parts = named_snippets(VUE_README)
-    assert {"vue-main", "user-view", "login-page", "any-page"} <= set(parts)
-    assert "createSpaAuth" in parts["vue-main"] and "installAuthGuard" in parts["vue-main"]
-
-
 @pytest.fixture(scope="module")
 def built_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The packed packages, a new app that installs them, type-checked and built."""
-    for package in NPM_PACKAGES:
-        if not (package / "dist" / "index.js").is_file():
-            pytest.fail(f"{package}/dist is missing: build the npm packages first (make test does)")
-    app = tmp_path_factory.mktemp("vue-app")
-    tarballs = {}
-    for package in NPM_PACKAGES:
-        packed = json.loads(npm("pack", "--json", "--pack-destination", str(app), cwd=package))
-        tarballs[packed[0]["name"]] = f"file:./{packed[0]['filename']}"
-    pins = json.loads(EXAMPLE_PACKAGE_JSON.read_text())
-    pinned = {**pins["dependencies"], **pins["devDependencies"]}
+    checkout, app = tmp_path_factory.mktemp("checkout"), tmp_path_factory.mktemp("vue-app")
+    pack((CLIENT, VUE), checkout)
     manifest = {
         "name": "new-vue-app",
         "private": True,
         "type": "module",
-        "dependencies": {
-            **tarballs,
-            "vue": pinned["vue"],
-            "vue-router": pinned["vue-router"],
-        },
-        "devDependencies": {
-            name: pinned[name] for name in ("vite", "@vitejs/plugin-vue", "typescript", "vue-tsc")
-        },
+        "dependencies": pinned("vue", "vue-router", "pinia"),
+        "devDependencies": pinned(
+            "vite", "@vitejs/plugin-vue", "typescript", "vue-tsc", "@types/node"
+        ),
     }
     (app / "package.json").write_text(json.dumps(manifest, indent=2))
     (app / "index.html").write_text(INDEX_HTML)
-    (app / "vite.config.ts").write_text(VITE_CONFIG)
+    (app / "vite.config.ts").write_text(snippet("vite-proxy"))
     (app / "tsconfig.json").write_text(json.dumps(TSCONFIG, indent=2))
+    (app / "tsconfig.node.json").write_text(json.dumps(TSCONFIG_NODE, indent=2))
     src = app / "src"
-    src.mkdir()
-    (src / "main.ts").write_text(named_snippets(VUE_README)["vue-main"])
+    (src / "stores").mkdir(parents=True)
+    (src / "main.ts").write_text(snippet("vue-main"))
     (src / "App.vue").write_text(APP_VUE)
     (src / "LoginView.vue").write_text(LOGIN_VUE)
     (src / "HomeView.vue").write_text(HOME_VUE)
-    # The README's two pages, verbatim: type-checked with the rest (an unused name fails).
-    (src / "ReadmeLoginPage.vue").write_text(named_snippets(VUE_README)["login-page"])
-    (src / "ReadmeAnyPage.vue").write_text(named_snippets(VUE_README)["any-page"])
-    npm("install", cwd=app)
+    # The README's pages and store, verbatim: type-checked with the rest (an unused name fails).
+    (src / "ReadmeLoginPage.vue").write_text(snippet("login-page"))
+    (src / "ReadmeAnyPage.vue").write_text(snippet("any-page"))
+    (src / "stores" / "session.ts").write_text(snippet("pinia-store"))
+    # The README's install command: the tarballs, with the manifest's dependencies.
+    ((command, *args),) = documented_command(snippet("npm-install-vue"), checkout=checkout)
+    assert command == "npm", command
+    npm(*args, cwd=app)
     # Installed, not linked: the packages are copies from the tarballs, with no node_modules.
     installed = app / "node_modules" / "@spa-auth"
+    assert sorted(path.name for path in installed.iterdir()) == ["client", "vue"]
     assert not any(path.is_symlink() for path in installed.iterdir())
     assert not (installed / "vue" / "node_modules").exists()
     npx("vue-tsc", "--noEmit", cwd=app)  # the packed type declarations, as a user meets them
-    npx("vite", "build", "--logLevel", "error", cwd=app)
+    npx("tsc", "--noEmit", "-p", "tsconfig.node.json", cwd=app)
+    # The README's config is for development; Django serves the build under STATIC_URL.
+    npx("vite", "build", "--base", "/static/", "--logLevel", "error", cwd=app)
     return app / "dist"
 
 
 @pytest.fixture(scope="module")
 def vue_site(built_app: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The README's project plus the built app and the Vue README's ``user/`` view, served."""
-    user_view = named_snippets(VUE_README)["user-view"]
+    user_view = snippet("user-view")
     python, site = make_project(
         tmp_path_factory.mktemp("vue-site"),
         user=(USERNAME, PASSWORD),

@@ -111,7 +111,8 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
 
 LANGUAGE_CODE = "en-us"
-# The languages spa_auth ships catalogs for; a request picks one with Accept-Language.
+# The languages spa_auth ships catalogs for; a request picks one with Accept-Language, which
+# the example app sets to the language it shows (the client's `language` option).
 LANGUAGES = [("en", _("English")), ("fr", _("French")), ("de", _("German"))]
 TIME_ZONE = "UTC"
 USE_I18N = True

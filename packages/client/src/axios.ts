@@ -1,6 +1,6 @@
 /**
- * Interceptors for an axios instance of the app's: the access token as `Authorization` and
- * Django's CSRF header on requests to the API, and after a 401 one shared refresh and one
+ * Interceptors for an axios instance of the app's: the access token as `Authorization`,
+ * Django's CSRF header and the app's language on requests to the API, and after a 401 one shared refresh and one
  * retry (or, for a step-up 401, the app's re-authentication prompt and one retry). Every
  * rejection becomes an `ApiError` (the axios error as its `cause`).
  *
@@ -9,7 +9,7 @@
  */
 
 import { toApiError } from './errors.js'
-import { addCsrfHeader, isApiURL } from './http.js'
+import { addCsrfHeader, addLanguageHeader, isApiURL } from './http.js'
 import { decideAfter401, type Attempts, type SessionHooks } from './session-hooks.js'
 
 /** Set on a retry, per reason (plain keys: axios copies them into the retry's config). */
@@ -53,9 +53,10 @@ export function installAxiosInterceptors(instance: AxiosInstanceLike, hooks: Ses
     if (!isForApi(config)) return config
     const token = hooks.accessToken()
     if (token && !config.headers.has('Authorization')) config.headers.set('Authorization', `${hooks.scheme} ${token}`)
-    const csrf = new Headers()
-    addCsrfHeader(hooks, csrf, config.method ?? 'GET')
-    csrf.forEach((value, name) => {
+    const added = new Headers()
+    addCsrfHeader(hooks, added, config.method ?? 'GET')
+    addLanguageHeader(hooks, added)
+    added.forEach((value, name) => {
       if (!config.headers.has(name)) config.headers.set(name, value)
     })
     return config

@@ -14,6 +14,7 @@ import { ApiError, endsSession, errorFromResponse, isLostResponse, toApiError } 
 import { createAuthFetch, type FetchLike } from './fetch.js'
 import {
   addCsrfHeader,
+  addLanguageHeader,
   joinURL,
   normaliseBaseURL,
   readCookie,
@@ -52,6 +53,14 @@ export interface AuthClientOptions {
   channelName?: string | null
   /** The Web Lock the tabs take turns on; default `spa-auth-refresh`. */
   lockName?: string
+  /**
+   * The language the API should answer in (its validation messages, an error's `detail`),
+   * sent as `Accept-Language` on every request to the API: the client's own, `fetch`'s and
+   * the axios instance's. A function is asked at each request, so a switch of language
+   * follows. Without it the browser's own header goes, which Django may read differently
+   * from the app (a language the app does not ship listed first). Codes never change.
+   */
+  language?: string | (() => string | null | undefined)
   /**
    * A request was refused with a step-up 401 (`reauthentication_required`: the session is
    * fine, its last authentication too old). Ask the user to confirm it is them and call
@@ -118,10 +127,12 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
   const userPath = options.userPath === undefined ? 'user/' : options.userPath
   const scheme = options.scheme ?? 'Bearer'
   const timeoutMs = options.timeoutMs ?? 20_000
+  const language = options.language
   const target: ApiTarget = {
     baseURL,
     csrfCookieName: options.csrfCookieName ?? 'csrftoken',
     csrfHeaderName: options.csrfHeaderName ?? 'X-CSRFToken',
+    language: typeof language === 'function' ? language : () => language,
   }
   const transport = (): FetchLike => options.fetch ?? globalThis.fetch
 
@@ -235,6 +246,7 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
       if (authenticated) response = await authFetch(url, request)
       else {
         addCsrfHeader(target, headers, method)
+        addLanguageHeader(target, headers)
         response = await transport()(url, request)
       }
       if (!response.ok) throw await errorFromResponse(response)

@@ -1,13 +1,13 @@
 /**
  * A `fetch` for the API: the access token as `Authorization`, Django's CSRF header on unsafe
- * methods, and after a 401 one shared refresh and one retry (or, for a step-up 401, the app's
+ * methods, the app's language as `Accept-Language`, and after a 401 one shared refresh and one retry (or, for a step-up 401, the app's
  * re-authentication prompt and one retry). It answers like `fetch`: an HTTP
  * error is a `Response` (read it with `errorFromResponse`), and it rejects only when no answer
  * arrived, or when the refresh that a retry needed lost its own answer.
  */
 
 import { errorFromResponse } from './errors.js'
-import { addCsrfHeader, isApiURL } from './http.js'
+import { addCsrfHeader, addLanguageHeader, isApiURL } from './http.js'
 import { decideAfter401, type Attempts, type SessionHooks } from './session-hooks.js'
 
 export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>
@@ -33,6 +33,7 @@ export function createAuthFetch(hooks: SessionHooks, transport: () => FetchLike)
     const token = hooks.accessToken()
     if (token && !headers.has('Authorization')) headers.set('Authorization', `${hooks.scheme} ${token}`)
     addCsrfHeader(hooks, headers, method)
+    addLanguageHeader(hooks, headers)
     // A Request's body can be read once: every try sends a copy.
     const sendOnce = () => send(isRequest(input) ? input.clone() : input, { ...init, headers })
     const attempts: Attempts = { refreshed: false, reauthenticated: false }

@@ -1,7 +1,8 @@
 /**
  * What every request to the API shares: where the API is, Django's CSRF cookie echoed as a
- * header on unsafe methods, and the decision which requests may carry the access token
- * (only those to the API's own origin, never a third party's).
+ * header on unsafe methods, the app's language as `Accept-Language`, and the decision which
+ * requests may carry the access token (only those to the API's own origin, never a third
+ * party's).
  */
 
 export interface ApiTarget {
@@ -9,6 +10,8 @@ export interface ApiTarget {
   baseURL: string
   csrfCookieName: string
   csrfHeaderName: string
+  /** The language the API should answer in, asked at each request; none: the browser's. */
+  language?: () => string | null | undefined
 }
 
 /** How the client's own calls go out (see `createAuthClient`'s `call`). */
@@ -87,6 +90,18 @@ export function addCsrfHeader(target: ApiTarget, headers: Headers, method: strin
   if (!isUnsafe(method) || headers.has(target.csrfHeaderName)) return
   const token = readCookie(target.csrfCookieName)
   if (token) headers.set(target.csrfHeaderName, token)
+}
+
+/**
+ * Set `Accept-Language` to the app's language on a request to the API, unless the caller
+ * already has: the server's messages (a password validator's, an error's `detail`) then come
+ * in the language the app shows, not in the one Django would pick from the browser's own
+ * header (RFC 9110 §12.5.4). One tag (`fr`, `de-CH`) stays a CORS-safelisted header.
+ */
+export function addLanguageHeader(target: ApiTarget, headers: Headers): void {
+  if (headers.has('Accept-Language')) return
+  const language = target.language?.()
+  if (language) headers.set('Accept-Language', language)
 }
 
 /**

@@ -10,9 +10,18 @@ from collections.abc import Callable
 import pytest
 
 from tests.live import servers
+from tests.live.conftest import POOLED, SHAPES, deployment
 from tests.live.servers import App, Reply, request
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=[*SHAPES, *POOLED])
+def backend(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Every shape, and PgBouncer in transaction pooling with and without the setting."""
+    return deployment(request)
+
+
 PASSWORD = "a-long-live-tier-passphrase"
 TRIALS = 50
 

@@ -1,4 +1,5 @@
-"""Load and failures: a burst of traffic, Redis down, PostgreSQL restarted, a worker killed."""
+"""Load and failures: a burst of traffic, Redis down, PostgreSQL or PgBouncer restarted, a
+worker killed."""
 
 from __future__ import annotations
 
@@ -14,11 +15,22 @@ import time
 
 import pytest
 
+from tests.live.conftest import POOLED, SHAPES, deployment
 from tests.live.servers import request
 from tests.live.test_concurrency import PASSWORD, log_in, me, refresh
 
 pytestmark = pytest.mark.integration
-production = pytest.mark.parametrize("backend", ["postgres+redis"], indirect=True)
+
+
+@pytest.fixture(params=[*SHAPES, *POOLED])
+def backend(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Every shape, and PgBouncer in transaction pooling with and without the setting."""
+    return deployment(request)
+
+
+production = pytest.mark.parametrize("backend", ["postgres+redis", *POOLED], indirect=True)
+pooled = pytest.mark.parametrize("backend", POOLED, indirect=True)
+UNAVAILABLE = {"detail": "The service is temporarily unavailable.", "code": "service_unavailable"}
 
 
 def run_wrk(url: str, token: str, seconds: int, connections: int) -> str:
@@ -106,16 +118,30 @@ def test_with_postgres_restarting_requests_fail_cleanly_then_recover(signed_in, 
     try:
         down = me(server.url, access)
         assert down.status == 503, down.body
-        assert down.body == {
-            "detail": "The service is temporarily unavailable.",
-            "code": "service_unavailable",
-        }
+        assert down.body == UNAVAILABLE
         health = request(server.url, "GET", "/api/v1/health/")
         assert health.status == 503 and health.body["database"] == "down"
     finally:
         postgres.start()
     assert me(server.url, access).status == 200  # no restart of the app
     assert request(server.url, "GET", "/api/v1/health/").status == 200
+
+
+@pooled
+def test_with_pgbouncer_restarting_requests_fail_cleanly_then_recover(signed_in, pgbouncer):
+    server, access, token = signed_in
+    pgbouncer.stop()  # every client connection cut, as in a crash
+    try:
+        for reply in (me(server.url, access), refresh(server.url, token)):
+            assert reply.status == 503, reply.body
+            assert reply.body == UNAVAILABLE
+        health = request(server.url, "GET", "/api/v1/health/")
+        assert health.status == 503 and health.body["database"] == "down"
+    finally:
+        pgbouncer.start()
+    # Both workers' next requests, on new connections through the new PgBouncer.
+    assert {me(server.url, access).status for _ in range(10)} == {200}
+    assert refresh(server.url, token).status == 200
 
 
 def test_a_worker_killed_mid_refresh_loses_no_session(make_app):

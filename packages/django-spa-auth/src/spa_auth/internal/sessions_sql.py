@@ -29,7 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import ProgrammingError, connections, router
+from django.db import DatabaseError, connections, router
 from django.db.models import Model
 
 from ..models import Session
@@ -225,7 +225,9 @@ def _run(connection: Any, sql: str, params: list[Any]) -> Any:
     PostgreSQL plans a statement each time it receives one: for the joined lookup of the
     hot path that is about half of the round trip. On PostgreSQL the statement is prepared
     the first time a connection runs it (alongside opening the connection, one more round
-    trip in its life) and executed by name after that.
+    trip in its life) and executed by name after that, unless the connection goes through
+    a transaction pooler, where the next transaction may run on another server
+    connection (``pooler``).
     """
     _check_idle_connection(connection)
     # What Django's cursor() does first, and the prepared names need the open connection.
@@ -239,7 +241,7 @@ def _run(connection: Any, sql: str, params: list[Any]) -> Any:
                 _execute(connection, prepare, None)
                 names.add(name)
             return _execute(connection, _execute_form(name, len(params)), params)
-        except ProgrammingError as error:
+        except DatabaseError as error:  # the SQLSTATE tells, whichever class the driver chose
             # A pooler the check did not see: the statement was prepared on another server
             # connection, or another client's is there. Outside a transaction nothing is
             # left half done, so the plain statement runs instead, now and from now on;

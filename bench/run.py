@@ -319,8 +319,8 @@ PGBOUNCER_ROWS: list[Row] = [
     (
         f"{AUTH} / simplejwt JWTAuthentication",
         "pgb_auth_simplejwt_ratio",
-        "",
-        None,
+        ">= 1.3",
+        lambda v: v >= 1.3,
         "{:.2f}",
     ),
     (f"{AUTH} / DRF AllowAny baseline", "pgb_auth_ratio", "", None, "{:.2f}"),
@@ -334,8 +334,8 @@ PGBOUNCER_ROWS: list[Row] = [
     (
         "refreshes/s, ours / simplejwt (rotation + blacklist)",
         "pgb_refresh_ratio",
-        "",
-        None,
+        ">= 4",
+        lambda v: v >= 4,
         "{:.2f}",
     ),
     (

@@ -119,12 +119,16 @@ def test_a_statement_lost_to_a_pooler_runs_plain_and_nothing_is_prepared_again(
     assert sent == ["SELECT"]
 
 
-def test_inside_a_transaction_a_lost_statement_is_an_error(monkeypatch):
+def test_inside_a_transaction_a_lost_statement_is_an_error_and_the_last_one(monkeypatch):
     """The transaction is already lost on the server: running on would hide it."""
-    _prepared_statements_get_lost(monkeypatch, "26000")
+    sent = _prepared_statements_get_lost(monkeypatch, "26000")
     with pytest.raises(ProgrammingError), transaction.atomic():
         sessions_sql._run(connection, "SELECT 1 WHERE 1 = %s", [1])
-    assert pooler._verdicts == {}
+    assert pooler._verdicts == {connection.alias: True}
+    sent.clear()
+    with transaction.atomic():
+        assert sessions_sql._run(connection, "SELECT 1 WHERE 1 = %s", [1]) == ("row",)
+    assert sent == ["SELECT"]
 
 
 def test_any_other_programming_error_is_not_taken_for_a_pooler(monkeypatch):

@@ -243,10 +243,10 @@ def _run(connection: Any, sql: str, params: list[Any]) -> Any:
             return _execute(connection, _execute_form(name, len(params)), params)
         except DatabaseError as error:  # the SQLSTATE tells, whichever class the driver chose
             # A pooler the check did not see: the statement was prepared on another server
-            # connection, or another client's is there. Outside a transaction nothing is
-            # left half done, so the plain statement runs instead, now and from now on;
-            # inside one the transaction is lost either way.
-            if connection.in_atomic_block or not _lost_to_a_pooler(error):
+            # connection, or another client's is there. From now on the plain statement
+            # runs; now too outside a transaction, where nothing is left half done (inside
+            # one the transaction is lost either way).
+            if not _lost_to_a_pooler(error):
                 raise
             pooler.mark_pooled(connection)
             logger.warning(
@@ -254,6 +254,8 @@ def _run(connection: Any, sql: str, params: list[Any]) -> Any:
                 "pooler; set DISABLE_SERVER_SIDE_CURSORS = True in its settings.",
                 connection.alias,
             )
+            if connection.in_atomic_block:
+                raise
     return _execute(connection, sql, params)
 
 

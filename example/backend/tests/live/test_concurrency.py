@@ -15,15 +15,14 @@ from tests.live.servers import App, Reply, request
 
 pytestmark = pytest.mark.integration
 
+PASSWORD = "a-long-live-tier-passphrase"
+TRIALS = 50
+
 
 @pytest.fixture(params=[*SHAPES, *POOLED])
 def backend(request: pytest.FixtureRequest) -> dict[str, str]:
     """Every shape, and PgBouncer in transaction pooling with and without the setting."""
     return deployment(request)
-
-
-PASSWORD = "a-long-live-tier-passphrase"
-TRIALS = 50
 
 
 def log_in(url: str, username: str = "alice") -> tuple[str, str]:

@@ -388,7 +388,7 @@ class PgBouncer:
             # A server that is down fails the waiting query in seconds, not minutes.
             "server_connect_timeout": 2,
             "server_login_retry": 1,
-            "query_wait_timeout": 10,
+            "query_wait_timeout": 5,
         }
         (self.folder / "pgbouncer.ini").write_text(
             f"[databases]\n* = {server}\n\n[pgbouncer]\n"

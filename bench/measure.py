@@ -41,7 +41,10 @@ def make_app(folder: Path, **env: str) -> App:
     return App.create(
         folder,
         DJANGO_SETTINGS_MODULE="bench_settings",
-        PYTHONPATH=os.pathsep.join([str(BACKEND), str(BENCH)]),
+        # The caller's PYTHONPATH after ours: a checkout's package source, say.
+        PYTHONPATH=os.pathsep.join(
+            [str(BACKEND), str(BENCH), *filter(None, [os.environ.get("PYTHONPATH")])]
+        ),
         ACCESS_TOKEN_LIFETIME="3600",
         LOGIN_FAILURES_PER_IP="100000",
         REFRESH_FAILURES_PER_IP="100000",

@@ -1,7 +1,8 @@
 """`make bench`: load and scaling figures for spa-auth beside DRF's baseline and simplejwt.
 
-Two deployment shapes: one gunicorn worker on the embedded defaults (SQLite, database
-cache), and the production shape (PostgreSQL and Redis, two workers, ``production``).
+Three deployment shapes: one gunicorn worker on the embedded defaults (SQLite, database
+cache), the production shape (PostgreSQL and Redis, two workers, ``production``), and the
+same through PgBouncer in transaction pooling (``pgbouncer``).
 Every figure is a ratio of two measurements taken in the same run (``measure``). Prints
 a table per shape and writes bench/results/latest.json and latest.md.
 """
@@ -42,11 +43,12 @@ from measure import (
     wrk,
 )
 from production import production_figures
-from tests.live.servers import App, AppServer, request
+from tests.live.servers import App, AppServer, pgbouncer_bin, request
 
 TRIALS = 50
-# Both by default; BENCH_SHAPES=sqlite or =production runs one (a partial table).
-SHAPES = os.environ.get("BENCH_SHAPES", "sqlite,production").split(",")
+# Every shape by default; BENCH_SHAPES=sqlite, =production or =pgbouncer (or two of them,
+# comma-separated) runs those only (a partial table).
+SHAPES = os.environ.get("BENCH_SHAPES", "sqlite,production,pgbouncer").split(",")
 
 
 def sqlite_app(folder: Path, db: Path) -> App:
@@ -313,6 +315,39 @@ PRODUCTION_ROWS: list[Row] = [
 ]
 
 
+PGBOUNCER_ROWS: list[Row] = [
+    (
+        f"{AUTH} / simplejwt JWTAuthentication",
+        "pgb_auth_simplejwt_ratio",
+        ">= 1.3",
+        lambda v: v >= 1.3,
+        "{:.2f}",
+    ),
+    (f"{AUTH} / DRF AllowAny baseline", "pgb_auth_ratio", "", None, "{:.2f}"),
+    (
+        "  simplejwt JWTAuthentication / baseline, same run",
+        "pgb_simplejwt_ratio",
+        "(peer)",
+        None,
+        "{:.2f}",
+    ),
+    (
+        "refreshes/s, ours / simplejwt (rotation + blacklist)",
+        "pgb_refresh_ratio",
+        ">= 4",
+        lambda v: v >= 4,
+        "{:.2f}",
+    ),
+    (
+        "database round trips per authenticated request",
+        "pgb_round_trips",
+        "1",
+        lambda v: v == 1,
+        "{:.2f}",
+    ),
+]
+
+
 def table(rows: list[Row], figures: dict[str, Any]) -> list[str]:
     lines = ["| figure | measured | target | met |", "|---|---|---|---|"]
     for label, key, target, check, fmt in rows:
@@ -340,6 +375,13 @@ def report(figures: dict[str, Any]) -> str:
             "PostgreSQL + Redis, 2 gunicorn workers:",
             "",
             *table(PRODUCTION_ROWS, figures),
+        ]
+    if "pgb_auth_ratio" in figures:
+        lines += [
+            "",
+            "PostgreSQL through PgBouncer (transaction pooling) + Redis, 2 gunicorn workers:",
+            "",
+            *table(PGBOUNCER_ROWS, figures),
         ]
     return "\n".join(lines)
 
@@ -389,6 +431,8 @@ def sqlite_figures(work: Path) -> dict[str, Any]:
 def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("make bench needs wrk: apt-get install wrk")
+    if "pgbouncer" in SHAPES and pgbouncer_bin() is None:
+        sys.exit("make bench needs pgbouncer: apt-get install pgbouncer (or BENCH_SHAPES=…)")
     work = Path(tempfile.mkdtemp(prefix="spa-auth-bench-"))
     figures: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds")}
     try:
@@ -397,6 +441,9 @@ def main() -> None:
         if "production" in SHAPES:
             print("PostgreSQL + Redis, 2 workers…", flush=True)
             figures.update(production_figures(work))
+        if "pgbouncer" in SHAPES:
+            print("PostgreSQL through PgBouncer + Redis, 2 workers…", flush=True)
+            figures.update(production_figures(work, pooled=True))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     text = report(figures)

@@ -75,6 +75,9 @@ DATABASES = {
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
         conn_max_age=env_int("DB_CONN_MAX_AGE", 600),
         conn_health_checks=True,
+        # Django's switch for a transaction pooler (PgBouncer's pool_mode = transaction):
+        # no server-side cursors for .iterator(), which would not outlive the transaction.
+        disable_server_side_cursors=env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -7,7 +7,13 @@ from sqlite3 import dbapi2
 
 import pytest
 from django.db import connection
-from spa_auth.checks import check_configuration, check_database, check_production_settings
+from spa_auth.checks import (
+    check_configuration,
+    check_database,
+    check_pooler,
+    check_production_settings,
+)
+from spa_auth.internal import pooler
 
 
 def ids(settings_overrides, settings) -> list[str]:
@@ -99,6 +105,31 @@ def test_the_database_check_runs_with_every_command():
 
     assert check_database in checks.registry.registry.get_checks(include_deployment_checks=False)
     assert checks.Tags.database not in check_database.tags  # those run only when asked
+
+
+def pooler_ids(monkeypatch, *, pooled: bool, declared: bool = False) -> list[str]:
+    monkeypatch.setattr(connection, "vendor", "postgresql")
+    monkeypatch.setattr(pooler, "is_pooled", lambda conn: pooled or declared)
+    monkeypatch.setitem(connection.settings_dict, "DISABLE_SERVER_SIDE_CURSORS", declared)
+    return [warning.id for warning in check_pooler(databases=["default"])]
+
+
+@pytest.mark.django_db
+def test_a_pooler_the_settings_do_not_declare_is_warned_about(monkeypatch):
+    assert pooler_ids(monkeypatch, pooled=True) == ["spa_auth.W019"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("pooled", "declared"), [(False, False), (True, True)])
+def test_a_direct_or_declared_database_passes_the_pooler_check(monkeypatch, pooled, declared):
+    assert pooler_ids(monkeypatch, pooled=pooled, declared=declared) == []
+
+
+def test_the_pooler_check_connects_only_when_asked():
+    from django.core import checks
+
+    assert checks.Tags.database in check_pooler.tags  # migrate and check --database
+    assert check_pooler(databases=None) == []
 
 
 def test_a_cross_site_refresh_cookie_fails_the_checks(settings):

@@ -1,4 +1,5 @@
-"""Real servers on loopback for the live tier: the app under gunicorn, PostgreSQL, Redis.
+"""Real servers on loopback for the live tier: the app under gunicorn, PostgreSQL, Redis,
+and PgBouncer in front of PostgreSQL.
 
 Each server runs in a temporary folder on a free port and is stopped by its owner.
 Nothing here talks to any address but 127.0.0.1.
@@ -230,6 +231,11 @@ def redis_bin() -> str | None:
     return shutil.which("redis-server")
 
 
+def pgbouncer_bin() -> str | None:
+    # Debian installs it under /usr/sbin, which a non-root PATH may lack.
+    return shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")
+
+
 def _as_postgres_user() -> list[str]:
     """initdb refuses to run as root; run the server as Debian's postgres user then."""
     return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
@@ -337,6 +343,96 @@ class Redis:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _is_running(pid: int) -> bool:
+    """Whether ``pid`` runs: a daemon's parent is init, which may be slow to reap it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+class PgBouncer:
+    """PgBouncer in transaction pooling in front of ``postgres``: each transaction takes
+    whichever of a few server connections is free, so anything a client leaves on a
+    server connection (a prepared statement, a cursor) is gone, or someone else's, on
+    its next transaction."""
+
+    def __init__(self, postgres: Postgres, *, pool_size: int = 3) -> None:
+        binary = pgbouncer_bin()
+        if binary is None:
+            raise RuntimeError("PgBouncer is not installed (apt-get install pgbouncer)")
+        self.binary = binary
+        self.postgres = postgres
+        self.folder = Path(tempfile.mkdtemp(prefix="spa-auth-pgbouncer-"))
+        self.port = free_port()
+        (self.folder / "users.txt").write_text('"postgres" ""\n')
+        server = f"host={LOOPBACK} port={postgres.port}"
+        settings = {
+            "listen_addr": LOOPBACK,
+            "listen_port": self.port,
+            "unix_socket_dir": "",
+            "auth_type": "trust",
+            "auth_file": self.folder / "users.txt",
+            "pool_mode": "transaction",
+            "default_pool_size": pool_size,
+            "max_client_conn": 500,
+            "logfile": self.folder / "log",
+            "pidfile": self.folder / "pid",
+            # A server that is down fails the waiting query in seconds, not minutes.
+            "server_connect_timeout": 2,
+            "server_login_retry": 1,
+            "query_wait_timeout": 5,
+        }
+        (self.folder / "pgbouncer.ini").write_text(
+            f"[databases]\n* = {server}\n\n[pgbouncer]\n"
+            + "".join(f"{key} = {value}\n" for key, value in settings.items())
+        )
+        if os.geteuid() == 0:  # PgBouncer refuses to run as root
+            for path in (self.folder, *self.folder.iterdir()):
+                shutil.chown(path, "postgres", "postgres")
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@{LOOPBACK}:{self.port}/app"
+
+    def _pid(self) -> int | None:
+        try:
+            return int((self.folder / "pid").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def start(self) -> None:
+        subprocess.run(
+            [*_as_postgres_user(), self.binary, "-d", str(self.folder / "pgbouncer.ini")],
+            check=True,
+            capture_output=True,
+            cwd=self.folder,
+        )
+
+        def listening() -> bool:
+            with socket.create_connection((LOOPBACK, self.port), timeout=1):
+                return True
+
+        wait_for(listening, 10, "pgbouncer")
+
+    def stop(self) -> None:
+        """Immediate shutdown: every client connection is cut, as in a crash or restart."""
+        pid = self._pid()
+        if pid is None:
+            return
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        wait_for(lambda: not _is_running(pid), 10, f"pgbouncer {pid} to stop")
 
     def destroy(self) -> None:
         self.stop()

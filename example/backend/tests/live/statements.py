@@ -4,7 +4,8 @@ A statement the application sends is a round trip, whoever sends it: a query of 
 app, or a connection health check's ``SELECT 1`` (which Django's query capture does not
 see). The server logs each one while ``log_statement = 'all'``; this counts the lines
 written by every backend but the counter's own, leaving out the one PREPARE each new
-connection sends. Used by the live tier and by the bench.
+connection sends and the one question each process asks to tell whether a pooler stands
+in between (``spa_auth.internal.pooler``). Used by the live tier and by the bench.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any
 
 import psycopg
 
-_LOGGED = re.compile(r"\[(\d+)\] LOG:  (?:statement|execute [^:]*): (\S*)")
+_LOGGED = re.compile(r"\[(\d+)\] LOG:  (?:statement|execute [^:]*): (.*)")
+_ONCE = re.compile(r"PREPARE |SELECT pg_backend_pid\(\)$", re.IGNORECASE)
 
 
 @contextmanager
@@ -44,5 +46,5 @@ def count_statements(url: str, log: Path, action: Callable[[], Any]) -> int:
             lines.seek(start)
             logged = [m.groups() for m in map(_LOGGED.search, lines) if m is not None]
     # A PREPARE is sent once in a connection's life (the first request a worker serves
-    # on it), not once per request.
-    return sum(pid != own and first.upper() != "PREPARE" for pid, first in logged)
+    # on it), the pooler question once in a process's: neither once per request.
+    return sum(pid != own and not _ONCE.match(text.strip()) for pid, text in logged)

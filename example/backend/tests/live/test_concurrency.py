@@ -10,11 +10,19 @@ from collections.abc import Callable
 import pytest
 
 from tests.live import servers
+from tests.live.conftest import POOLED, SHAPES, deployment
 from tests.live.servers import App, Reply, request
 
 pytestmark = pytest.mark.integration
+
 PASSWORD = "a-long-live-tier-passphrase"
 TRIALS = 50
+
+
+@pytest.fixture(params=[*SHAPES, *POOLED])
+def backend(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Every shape, and PgBouncer in transaction pooling with and without the setting."""
+    return deployment(request)
 
 
 def log_in(url: str, username: str = "alice") -> tuple[str, str]:

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from tests.live.conftest import POOLED, SHAPES, deployment
 from tests.live.servers import request
 from tests.live.test_concurrency import PASSWORD, log_in
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=[*SHAPES, *POOLED])
+def backend(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Every shape, and PgBouncer in transaction pooling with and without the setting."""
+    return deployment(request)
 
 
 @pytest.fixture
@@ -108,3 +115,14 @@ def test_login_throttling_is_shared_by_every_worker(server):
         {"username": "alice", "password": PASSWORD},
     )
     assert reply.status == 429 and int(reply.headers["Retry-After"]) > 0
+
+
+def test_the_checks_warn_of_a_pooler_only_where_the_settings_do_not_declare_it(make_app, backend):
+    app = make_app()
+    try:  # warnings go to stderr, which manage() shows when the command fails
+        app.manage("check", "--database", "default", "--fail-level", "WARNING")
+        warned = ""
+    except RuntimeError as failed:
+        warned = str(failed)
+    undeclared = backend.get("DB_DISABLE_SERVER_SIDE_CURSORS") == "false"
+    assert ("spa_auth.W019" in warned) is undeclared, warned

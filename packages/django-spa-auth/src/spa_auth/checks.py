@@ -13,9 +13,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
-from django.db import connections, router
+from django.db import DatabaseError, connections, router
 
 from .conf import SYMMETRIC_ALGORITHMS, AuthSettings, get_settings
+from .internal import pooler
 from .internal.keys import access_keys
 from .internal.keyset import ASYMMETRIC_ALGORITHMS, KeysetError
 from .models import Session
@@ -144,6 +145,37 @@ def check_database(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             )
         )
     return errors
+
+
+# Tagged ``database``: it connects, so Django runs it only when asked (``migrate``,
+# ``check --database``).
+@register(Tags.database)
+def check_pooler(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[Any]:
+    """Warn about a PostgreSQL database that answers through a connection pooler while its
+    settings do not say so: spa_auth copes by itself (``internal.pooler``), but Django's
+    ``QuerySet.iterator()`` opens server-side cursors that a transaction pooler loses."""
+    warnings: list[Any] = []
+    for alias in sorted(databases or ()):
+        connection = connections[alias]
+        if connection.vendor != "postgresql" or pooler.is_declared(connection):
+            continue
+        try:
+            connection.ensure_connection()
+            pooled = pooler.is_pooled(connection)
+        except DatabaseError:
+            continue  # unreachable: the command that asked for checks will say so itself
+        if pooled:
+            warnings.append(
+                Warning(
+                    f"Database {alias!r} answers through a connection pooler (such as "
+                    "PgBouncer), and DISABLE_SERVER_SIDE_CURSORS is not set.",
+                    hint="With a transaction pooler (PgBouncer's pool_mode = transaction) "
+                    f"set DATABASES[{alias!r}]['DISABLE_SERVER_SIDE_CURSORS'] = True, or "
+                    "every QuerySet.iterator() outside a transaction fails.",
+                    id="spa_auth.W019",
+                )
+            )
+    return warnings
 
 
 def _keyset_problem(conf: AuthSettings) -> str | None:

@@ -9,7 +9,8 @@ Only quoted identifiers from the models are interpolated; values are parameters.
 Each statement is one round trip: the connection health check that Django would send
 first (``CONN_HEALTH_CHECKS``) is done here without one (``_check_idle_connection``), and
 on PostgreSQL the statements are prepared once per connection (``_run``), so the server
-does not plan the join again on every request. Imported by ``store`` only.
+does not plan the join again on every request, unless a transaction pooler stands in
+between (``pooler``). Imported by ``store`` only.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
+import logging
 import re
 import select
 import uuid
@@ -27,10 +29,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connections, router
+from django.db import DatabaseError, connections, router
 from django.db.models import Model
 
 from ..models import Session
+from . import pooler
+
+logger = logging.getLogger("spa_auth")
 
 # Fields whose converted values are immutable (datetimes, booleans, UUIDs, decimals):
 # the same stored text always converts to the same value, so it may be reused.
@@ -220,7 +225,9 @@ def _run(connection: Any, sql: str, params: list[Any]) -> Any:
     PostgreSQL plans a statement each time it receives one: for the joined lookup of the
     hot path that is about half of the round trip. On PostgreSQL the statement is prepared
     the first time a connection runs it (alongside opening the connection, one more round
-    trip in its life) and executed by name after that.
+    trip in its life) and executed by name after that, unless the connection goes through
+    a transaction pooler, where the next transaction may run on another server
+    connection (``pooler``).
     """
     _check_idle_connection(connection)
     # What Django's cursor() does first, and the prepared names need the open connection.
@@ -229,11 +236,38 @@ def _run(connection: Any, sql: str, params: list[Any]) -> Any:
     if _can_prepare(connection):
         name, prepare = _prepared_form(sql)
         names = _prepared_on.setdefault(connection.connection, set())
-        if name not in names:
-            _execute(connection, prepare, None)
-            names.add(name)
-        sql = _execute_form(name, len(params))
+        try:
+            if name not in names:
+                _execute(connection, prepare, None)
+                names.add(name)
+            return _execute(connection, _execute_form(name, len(params)), params)
+        except DatabaseError as error:  # the SQLSTATE tells, whichever class the driver chose
+            # A pooler the check did not see: the statement was prepared on another server
+            # connection, or another client's is there. From now on the plain statement
+            # runs; now too outside a transaction, where nothing is left half done (inside
+            # one the transaction is lost either way).
+            if not _lost_to_a_pooler(error):
+                raise
+            pooler.mark_pooled(connection)
+            logger.warning(
+                "Database %r lost a prepared statement: it answers through a transaction "
+                "pooler; set DISABLE_SERVER_SIDE_CURSORS = True in its settings.",
+                connection.alias,
+            )
+            if connection.in_atomic_block:
+                raise
     return _execute(connection, sql, params)
+
+
+# "prepared statement … does not exist", "prepared statement … already exists".
+_LOST_TO_A_POOLER = frozenset({"26000", "42P05"})
+
+
+def _lost_to_a_pooler(error: Exception) -> bool:
+    cause = error.__cause__
+    return (getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)) in (
+        _LOST_TO_A_POOLER
+    )
 
 
 def _execute(connection: Any, sql: str, params: list[Any] | None) -> Any:
@@ -298,11 +332,11 @@ def _can_prepare(connection: Any) -> bool:
     options = connection.settings_dict.get("OPTIONS", {})
     return bool(
         connection.vendor == "postgresql"
-        # Django's switch for a transaction pooler (PgBouncer): a prepared statement would
-        # stay on one server connection while the next transaction runs on another.
-        and not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
         # With server-side binding psycopg prepares repeated statements by itself.
         and not options.get("server_side_binding")
+        # Behind a transaction pooler (PgBouncer), declared or not, a prepared statement
+        # would stay on one server connection while the next transaction runs on another.
+        and not pooler.is_pooled(connection)
     )
 
 

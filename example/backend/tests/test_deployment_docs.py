@@ -18,7 +18,7 @@ from pathlib import Path
 
 import jwt
 import pytest
-from spa_auth.internal import keyset
+from spa_auth.internal.tokens import keyset
 
 from tests.conftest import PASSWORD
 from tests.live.servers import BACKEND, App, log_in, request

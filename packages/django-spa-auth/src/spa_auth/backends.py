@@ -22,7 +22,9 @@ from django.http import HttpRequest
 
 from .conf import get_settings
 from .errors import ThrottledError
-from .internal import mfa, network, throttling
+from .internal.mfa import services as mfa
+from .internal.throttling import limits as throttling
+from .internal.throttling import network
 
 THROTTLED_ATTRIBUTE = "spa_auth_throttled"
 # Passed to authenticate() by callers that ask for the second factor themselves.

@@ -16,8 +16,8 @@ from django.core.checks import Error, Tags, Warning, register
 from django.db import connections, router
 
 from .conf import SYMMETRIC_ALGORITHMS, AuthSettings, get_settings
-from .internal.keys import access_keys
-from .internal.keyset import ASYMMETRIC_ALGORITHMS, KeysetError
+from .internal.tokens.keys import access_keys
+from .internal.tokens.keyset import ASYMMETRIC_ALGORITHMS, KeysetError
 from .models import Session
 
 _LOOPBACK = {"localhost", "127.0.0.1", "[::1]", "::1"}

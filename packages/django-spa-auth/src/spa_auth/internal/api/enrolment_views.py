@@ -9,13 +9,13 @@ from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..conf import get_settings
-from ..schema import ERROR
-from . import enrolment
-from .account_keys import email_of
+from ...conf import get_settings
+from ...schema import ERROR
+from ..accounts.keys import email_of
+from ..mfa import enrolment
 from .account_serializers import AcceptedSerializer
 from .account_views import count_mail, count_request, require_mail, spend_throttled
-from .views import AuthAPIView, current_session_id, validated
+from .session_views import AuthAPIView, current_session_id, validated
 
 
 class EnrolmentKeySerializer(serializers.Serializer):

@@ -23,22 +23,20 @@ from django.db.models import F
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy
 
-from ..conf import AuthSettings, get_settings
-from ..errors import (
+from ...conf import AuthSettings, get_settings
+from ...errors import (
     CodeInvalidError,
     EmailUnverifiedError,
     MfaTokenInvalidError,
     PasskeyInvalidError,
 )
-from ..models import (
-    AccountEmail,
-    AuditEvent,
-    Challenge,
-    Passkey,
-    RecoveryCode,
-    TotpDevice,
-)
-from . import account_keys, clock, mail, network, store, tasks, throttling
+from ...models import AccountEmail, AuditEvent, Challenge, Passkey, RecoveryCode, TotpDevice
+from .. import clock
+from ..accounts import keys as account_keys
+from ..accounts import mail, tasks
+from ..sessions import store
+from ..throttling import limits as throttling
+from ..throttling import network
 
 Kind = AuditEvent.Kind
 

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
-from ..conf import AuthSettings
-from ..errors import MailNotConfiguredError
+from ...conf import AuthSettings
+from ...errors import MailNotConfiguredError
 
 
 def link(conf: AuthSettings, path: str, key: str) -> str:

@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from ..conf import get_settings
-from . import accounts, throttling
+from ...conf import get_settings
+from ..accounts import services as accounts
+from ..throttling import limits as throttling
 
 
 def _password() -> serializers.CharField:

@@ -30,7 +30,7 @@ from django.contrib.auth import get_user_model
 from django.db import connections, router
 from django.db.models import Model
 
-from ..models import Session
+from ...models import Session
 
 # Fields whose converted values are immutable (datetimes, booleans, UUIDs, decimals):
 # the same stored text always converts to the same value, so it may be reused.

@@ -14,13 +14,16 @@ from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..conf import get_settings
-from ..errors import CodeInvalidError, FactorRequiredError, PasskeyInvalidError
-from ..models import Passkey
-from ..schema import ERROR, NO_CONTENT
-from ..serializers import LoginResponseSerializer, RefreshResponseSerializer
-from . import enrolment, mfa, passkeys, services, step_up, throttling
-from .views import (
+from ...conf import get_settings
+from ...errors import CodeInvalidError, FactorRequiredError, PasskeyInvalidError
+from ...models import Passkey
+from ...schema import ERROR, NO_CONTENT
+from ...serializers import LoginResponseSerializer, RefreshResponseSerializer
+from ..mfa import enrolment, passkeys, step_up
+from ..mfa import services as mfa
+from ..sessions import services
+from ..throttling import limits as throttling
+from .session_views import (
     AuthAPIView,
     PublicAuthView,
     access_token_body,

@@ -15,13 +15,17 @@ from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..conf import get_settings
-from ..errors import CodeInvalidError, PasskeyInvalidError
-from ..schema import ERROR, NO_CONTENT
-from ..serializers import LoginResponseSerializer
-from . import mfa, network, passkeys, services, throttling
+from ...conf import get_settings
+from ...errors import CodeInvalidError, PasskeyInvalidError
+from ...schema import ERROR, NO_CONTENT
+from ...serializers import LoginResponseSerializer
+from ..mfa import passkeys
+from ..mfa import services as mfa
+from ..sessions import services
+from ..throttling import limits as throttling
+from ..throttling import network
 from .mfa_views import PasskeySerializer, _FactorChangeView, passkey_payload, second_step
-from .views import (
+from .session_views import (
     AuthAPIView,
     PublicAuthView,
     client_of,

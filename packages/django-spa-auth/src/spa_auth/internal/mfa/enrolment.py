@@ -19,11 +19,16 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from ..conf import AuthSettings, get_settings
-from ..errors import EnrolmentRequiredError, KeyInvalidError
-from ..models import AccountEmail, AccountKey, AuditEvent, Challenge
-from . import account_keys, accounts, clock, mail, mfa, store, tasks
-from .account_keys import email_of
+from ...conf import AuthSettings, get_settings
+from ...errors import EnrolmentRequiredError, KeyInvalidError
+from ...models import AccountEmail, AccountKey, AuditEvent, Challenge
+from .. import clock
+from ..accounts import keys as account_keys
+from ..accounts import mail, tasks
+from ..accounts import services as accounts
+from ..accounts.keys import email_of
+from ..sessions import store
+from . import services as mfa
 
 Kind = AuditEvent.Kind
 Purpose = AccountKey.Purpose

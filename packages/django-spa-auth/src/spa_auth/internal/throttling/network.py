@@ -14,7 +14,7 @@ import re
 
 from django.http import HttpRequest
 
-from ..conf import AuthSettings
+from ...conf import AuthSettings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # "[2001:db8::1]:443" and "203.0.113.9:51234" as proxies write them (RFC 7239 §6 style).

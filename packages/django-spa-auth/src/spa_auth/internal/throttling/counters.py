@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import connections, router
 
-from ..models import ThrottleCounter
+from ...models import ThrottleCounter
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,13 @@ from typing import Any
 from django.contrib.auth.hashers import get_hasher, identify_hasher
 from django.http import HttpRequest
 
-from .. import signals
-from ..backends import throttled_error
-from ..conf import get_settings
-from ..models import AuditEvent, Session
-from . import clock, network, services, store
+from ... import signals
+from ...backends import throttled_error
+from ...conf import get_settings
+from ...models import AuditEvent, Session
+from .. import clock
+from ..throttling import network
+from . import services, store
 
 LINK_KEY = "_spa_auth_session_id"
 _REHASHED_FROM = "_spa_auth_rehashed_from"

@@ -25,14 +25,14 @@ from rest_framework.response import Response
 from rest_framework.utils.mediatypes import media_type_matches
 from rest_framework.views import APIView
 
-from ..authentication import JWTSessionAuthentication
-from ..conf import SYMMETRIC_ALGORITHMS, get_settings
-from ..errors import AuthError, RefreshMissingError, ThrottledError
-from ..handlers import api_exception_handler
-from ..pagination import BoundedLimitOffsetPagination
-from ..parsers import StrictJSONParser
-from ..schema import CSRF_HEADER, ERROR, NO_CONTENT, REFRESH_COOKIE
-from ..serializers import (
+from ...authentication import JWTSessionAuthentication
+from ...conf import SYMMETRIC_ALGORITHMS, get_settings
+from ...errors import AuthError, RefreshMissingError, ThrottledError
+from ...handlers import api_exception_handler
+from ...pagination import BoundedLimitOffsetPagination
+from ...parsers import StrictJSONParser
+from ...schema import CSRF_HEADER, ERROR, NO_CONTENT, REFRESH_COOKIE
+from ...serializers import (
     LoginResponseSerializer,
     LoginSerializer,
     PasswordChangeSerializer,
@@ -42,7 +42,12 @@ from ..serializers import (
     VerifySerializer,
     serialize_user,
 )
-from . import clock, cookies, keys, keyset, network, services, step_up, throttling
+from .. import clock
+from ..mfa import step_up
+from ..sessions import cookies, services
+from ..throttling import limits as throttling
+from ..throttling import network
+from ..tokens import keys, keyset
 
 
 def optional_string(data: Any, name: str, *, max_length: int) -> str | None:
@@ -348,7 +353,7 @@ class SessionListView(generics.ListAPIView, AuthAPIView):
     pagination_class = _SessionPage
 
     def get_queryset(self) -> Any:
-        from . import store
+        from ..sessions import store
 
         return store.live_sessions(self.request.user.pk, now=clock.now())
 

@@ -42,16 +42,19 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from ..conf import AuthSettings, get_settings
-from ..errors import (
+from ...conf import AuthSettings, get_settings
+from ...errors import (
     CodeInvalidError,
     EmailUnverifiedError,
     NoPasskeyError,
     PasskeyInvalidError,
     PasskeysNotConfiguredError,
 )
-from ..models import AuditEvent, Challenge, Passkey
-from . import accounts, clock, mfa, store
+from ...models import AuditEvent, Challenge, Passkey
+from .. import clock
+from ..accounts import services as accounts
+from ..sessions import store
+from . import services as mfa
 
 logger = logging.getLogger("spa_auth")
 Kind = AuditEvent.Kind

@@ -22,8 +22,8 @@ from typing import Any, NotRequired, TypedDict
 
 from jwt.algorithms import get_default_algorithms
 
-from ..conf import AuthSettings
-from ..errors import TokenExpiredError, TokenInvalidError
+from ...conf import AuthSettings
+from ...errors import TokenExpiredError, TokenInvalidError
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "sid", "jti", "iat", "exp")

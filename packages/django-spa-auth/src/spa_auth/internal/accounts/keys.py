@@ -17,9 +17,9 @@ from typing import Any
 from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from ..errors import KeyInvalidError
-from ..models import AccountKey
-from . import clock
+from ...errors import KeyInvalidError
+from ...models import AccountKey
+from .. import clock
 
 Purpose = AccountKey.Purpose
 _DIGEST_SALT = "spa_auth.account_keys.key"

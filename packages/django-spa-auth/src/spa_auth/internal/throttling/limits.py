@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from ..conf import AuthSettings
-from ..errors import ThrottledError
-from . import clock, counters, network
+from ...conf import AuthSettings
+from ...errors import ThrottledError
+from .. import clock
+from . import counters, network
 
 _MAX_LOCK = timedelta(hours=24)
 

@@ -19,10 +19,10 @@ from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
 
-from .. import signals
-from ..backends import throttled_error
-from ..conf import AuthSettings, get_settings
-from ..errors import (
+from ... import signals
+from ...backends import throttled_error
+from ...conf import AuthSettings, get_settings
+from ...errors import (
     EmailUnverifiedError,
     InvalidCredentialsError,
     MfaRequiredError,
@@ -31,8 +31,13 @@ from ..errors import (
     SessionExpiredError,
     SessionRevokedError,
 )
-from ..models import AuditEvent, Session
-from . import accounts, clock, codec, keys, mfa, network, store
+from ...models import AuditEvent, Session
+from .. import clock
+from ..accounts import services as accounts
+from ..mfa import services as mfa
+from ..throttling import network
+from ..tokens import codec, keys
+from . import store
 
 logger = logging.getLogger("spa_auth")
 Kind = AuditEvent.Kind

@@ -13,10 +13,11 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from .. import signals
-from ..conf import AuthSettings
-from ..models import AuditEvent, Challenge, Session, ThrottleCounter
-from . import keys, sessions_sql
+from ... import signals
+from ...conf import AuthSettings
+from ...models import AuditEvent, Challenge, Session, ThrottleCounter
+from ..tokens import keys
+from . import sql as sessions_sql
 
 
 def create_session(

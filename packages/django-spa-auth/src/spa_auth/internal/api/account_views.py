@@ -21,16 +21,19 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..conf import AuthSettings, get_settings
-from ..errors import (
+from ...conf import AuthSettings, get_settings
+from ...errors import (
     KeyInvalidError,
     MailNotConfiguredError,
     PasswordIncorrectError,
     SignupDisabledError,
 )
-from ..schema import ERROR, NO_CONTENT
-from . import accounts, cookies, network, throttling
-from .account_keys import fold
+from ...schema import ERROR, NO_CONTENT
+from ..accounts import services as accounts
+from ..accounts.keys import fold
+from ..sessions import cookies
+from ..throttling import limits as throttling
+from ..throttling import network
 from .account_serializers import (
     AcceptedSerializer,
     AccountDeleteSerializer,
@@ -41,7 +44,7 @@ from .account_serializers import (
     PasswordResetConfirmSerializer,
     RegisterSerializer,
 )
-from .views import (
+from .session_views import (
     AuthAPIView,
     PublicAuthView,
     StepUpMixin,

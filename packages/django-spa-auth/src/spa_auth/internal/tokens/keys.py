@@ -18,8 +18,8 @@ from typing import Any
 from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from ..conf import SYMMETRIC_ALGORITHMS, AuthSettings
-from ..errors import RefreshInvalidError
+from ...conf import SYMMETRIC_ALGORITHMS, AuthSettings
+from ...errors import RefreshInvalidError
 from . import codec, keyset
 from .codec import Key
 from .keyset import KeysetError

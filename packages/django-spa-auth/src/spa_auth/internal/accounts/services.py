@@ -24,8 +24,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.timesince import timesince
 
-from ..conf import AuthSettings, get_settings
-from ..errors import (
+from ...conf import AuthSettings, get_settings
+from ...errors import (
     ConfirmationRequiredError,
     EmailInUseError,
     EnrolmentRequiredError,
@@ -33,9 +33,14 @@ from ..errors import (
     PasswordIncorrectError,
     UsernameTakenError,
 )
-from ..models import AccountEmail, AccountKey, AuditEvent
-from . import account_keys, clock, mail, mfa, store, tasks, throttling
-from .account_keys import Purpose, email_of, fold
+from ...models import AccountEmail, AccountKey, AuditEvent
+from .. import clock
+from ..mfa import services as mfa
+from ..sessions import store
+from ..throttling import limits as throttling
+from . import keys as account_keys
+from . import mail, tasks
+from .keys import Purpose, email_of, fold
 
 logger = logging.getLogger("spa_auth")
 Kind = AuditEvent.Kind

@@ -24,9 +24,9 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import translation
 
-from ..conf import get_settings
-from ..models import AccountTask
-from . import clock
+from ...conf import get_settings
+from ...models import AccountTask
+from .. import clock
 
 logger = logging.getLogger("spa_auth.mail")
 

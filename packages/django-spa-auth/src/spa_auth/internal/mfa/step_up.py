@@ -6,10 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from ..conf import get_settings
-from ..errors import ReauthenticationRequiredError
-from ..models import Session
-from . import clock, mfa, store
+from ...conf import get_settings
+from ...errors import ReauthenticationRequiredError
+from ...models import Session
+from .. import clock
+from ..sessions import store
+from . import services as mfa
 
 
 def authenticated_at(claims: Any) -> int | None:

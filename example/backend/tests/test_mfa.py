@@ -195,9 +195,9 @@ def test_parallel_guesses_cannot_outnumber_the_attempts_of_an_mfa_token(
     from rest_framework.request import Request
     from spa_auth.errors import CodeInvalidError, MfaTokenInvalidError
     from spa_auth.internal.api import mfa_views
-    from spa_auth.internal.mfa import services as mfa
+    from spa_auth.internal.login import second_step
 
-    pending = mfa.pending_login(start_login(client)["mfa_token"])
+    pending = second_step.pending_login(start_login(client)["mfa_token"])
     checked: list[int] = []
 
     def wrong_code() -> list[str]:
@@ -221,9 +221,10 @@ def test_the_right_code_after_the_last_attempt_was_taken_is_refused(
     from rest_framework.request import Request
     from spa_auth.errors import MfaTokenInvalidError
     from spa_auth.internal.api import mfa_views
+    from spa_auth.internal.login import second_step
     from spa_auth.internal.mfa import services as mfa
 
-    pending = mfa.pending_login(start_login(client)["mfa_token"])
+    pending = second_step.pending_login(start_login(client)["mfa_token"])
     Challenge.objects.filter(pk=pending.pk).update(attempts=5)
     code = code_at(with_totp["secret"], clock)
     with pytest.raises(MfaTokenInvalidError):

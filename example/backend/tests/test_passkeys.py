@@ -467,9 +467,9 @@ def test_a_second_factor_challenge_works_only_with_the_mfa_token_of_its_user(
 def test_the_second_step_of_a_user_without_passkeys_is_a_clear_400(
     client: Client, user: Any
 ) -> None:
-    from spa_auth.internal.mfa import services as mfa
+    from spa_auth.internal.login import second_step
 
-    mfa_token = mfa.start_pending_login(user, ["pwd"])
+    mfa_token = second_step.start_pending_login(user, ["pwd"])
     response = post(client, "mfa/webauthn/authenticate/options/", {"mfa_token": mfa_token})
     assert error(response) == (400, "no_passkey")
 

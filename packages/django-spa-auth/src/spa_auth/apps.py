@@ -20,9 +20,8 @@ class SpaAuthConfig(AppConfig):
     def ready(self) -> None:
         from . import checks, schema  # noqa: F401  (they register themselves)
 
-        # Imported for their tasks (``tasks.handles``).
-        from .internal.accounts import services as accounts  # noqa: F401
-        from .internal.accounts import tasks
+        # Imported for their tasks (``tasks.handles``) and rules (``accounts``).
+        from .internal.accounts import handlers, tasks  # noqa: F401
         from .internal.mfa import enrolment  # noqa: F401
         from .internal.mfa import services as mfa  # noqa: F401
         from .internal.sessions import receivers

@@ -44,7 +44,7 @@ from .account_serializers import (
     PasswordResetConfirmSerializer,
     RegisterSerializer,
 )
-from .session_views import (
+from .base import (
     AuthAPIView,
     PublicAuthView,
     StepUpMixin,

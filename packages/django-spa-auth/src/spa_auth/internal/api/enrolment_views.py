@@ -15,7 +15,7 @@ from ..accounts.keys import email_of
 from ..mfa import enrolment
 from .account_serializers import AcceptedSerializer
 from .account_views import count_mail, count_request, require_mail, spend_throttled
-from .session_views import AuthAPIView, current_session_id, validated
+from .base import AuthAPIView, current_session_id, validated
 
 
 class EnrolmentKeySerializer(serializers.Serializer):

@@ -15,15 +15,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ...conf import get_settings
-from ...errors import CodeInvalidError, FactorRequiredError, PasskeyInvalidError
+from ...errors import CodeInvalidError, FactorRequiredError
 from ...models import Passkey
 from ...schema import ERROR, NO_CONTENT
 from ...serializers import LoginResponseSerializer, RefreshResponseSerializer
+from ..login import second_step as second_step_login
 from ..mfa import enrolment, passkeys, step_up
 from ..mfa import services as mfa
 from ..sessions import services
+from ..sessions.services import PASSWORD
 from ..throttling import limits as throttling
-from .session_views import (
+from .base import (
     AuthAPIView,
     PublicAuthView,
     access_token_body,
@@ -85,27 +87,9 @@ def _refused(code: str, detail: str) -> _Refused:
 
 
 def second_step(request: Request, pending: Any, check: Callable[[], list[str]]) -> Response:
-    """Finish a login waiting for its second factor: behind the throttles, take one of the
-    pending login's attempts, then run ``check``; a success spends the login and answers
-    as a login does. The attempt is taken first so that parallel guesses cannot outnumber
-    the attempts (``mfa.take_attempt``); with none left, no guess is made nor counted."""
-
-    def attempt() -> list[str]:
-        mfa.take_attempt(pending)
-        return check()
-
-    try:
-        second = mfa.check_throttled(request, pending.user, attempt)
-    except (CodeInvalidError, PasskeyInvalidError):
-        mfa.record_failure(pending)
-        raise
-    mfa.spend(pending)
-    issued = services.open_session(
-        request._request,
-        pending.user,
-        client_of(request),
-        amr=mfa.combined(pending.amr.split(), second),
-    )
+    """Finish a login waiting for its second factor (``login.second_step.finish``) and
+    answer as a login does."""
+    issued = second_step_login.finish(request._request, pending, client_of(request), check)
     return login_response(request, issued)
 
 
@@ -128,7 +112,7 @@ class MfaAuthenticateView(PublicAuthView):
     def post(self, request: Request) -> Response:
         refuse_foreign_origin(request)
         data = validated(MfaCodeSerializer, request)
-        pending = mfa.pending_login(data["mfa_token"])
+        pending = second_step_login.pending_login(data["mfa_token"])
         return second_step(request, pending, lambda: mfa.check_code(pending.user, data["code"]))
 
 
@@ -242,7 +226,7 @@ class ReauthenticateView(AuthAPIView):
                 raise FactorRequiredError("password re-authentication with a factor on")
             if not throttling.check_password(user, value, get_settings()):
                 raise _refused("password_incorrect", _("Your password is not correct."))
-            return [mfa.PASSWORD]
+            return [PASSWORD]
         if kind == "code":
             try:
                 return mfa.check_code_throttled(request, user, value)

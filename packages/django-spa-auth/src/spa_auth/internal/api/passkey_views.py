@@ -16,16 +16,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ...conf import get_settings
-from ...errors import CodeInvalidError, PasskeyInvalidError
 from ...schema import ERROR, NO_CONTENT
 from ...serializers import LoginResponseSerializer
+from ..login import passkey as passkey_login
+from ..login import second_step as second_step_login
 from ..mfa import passkeys
-from ..mfa import services as mfa
-from ..sessions import services
 from ..throttling import limits as throttling
 from ..throttling import network
-from .mfa_views import PasskeySerializer, _FactorChangeView, passkey_payload, second_step
-from .session_views import (
+from .base import (
     AuthAPIView,
     PublicAuthView,
     client_of,
@@ -33,6 +31,7 @@ from .session_views import (
     refuse_foreign_origin,
     validated,
 )
+from .mfa_views import PasskeySerializer, _FactorChangeView, passkey_payload, second_step
 
 # Each options request writes a challenge row: from one address, this many times the
 # login failures it may make (a page offering passkey autofill asks on every load).
@@ -161,7 +160,9 @@ class SecondFactorOptionsView(PublicAuthView):
     )
     def post(self, request: Request) -> Response:
         refuse_foreign_origin(request)
-        pending = mfa.pending_login(validated(MfaTokenSerializer, request)["mfa_token"])
+        pending = second_step_login.pending_login(
+            validated(MfaTokenSerializer, request)["mfa_token"]
+        )
         return Response({"options": passkeys.second_factor_options(pending.user)})
 
 
@@ -175,7 +176,7 @@ class SecondFactorView(PublicAuthView):
     def post(self, request: Request) -> Response:
         refuse_foreign_origin(request)
         data = validated(PasskeySecondFactorSerializer, request)
-        pending = mfa.pending_login(data["mfa_token"])
+        pending = second_step_login.pending_login(data["mfa_token"])
         return second_step(
             request,
             pending,
@@ -221,22 +222,7 @@ class LoginView(PublicAuthView):
     def post(self, request: Request) -> Response:
         refuse_foreign_origin(request)  # login CSRF, as for a password login
         credential = validated(PasskeyCredentialSerializer, request)["credential"]
-        conf = get_settings()
-        ip = network.client_ip(request, conf)
-        # Failures count against the address's login budget; a success gives its place back.
-        reservation = throttling.reserve((throttling.login_ip_limit(conf), throttling.ip_key(ip)))
-        try:
-            login = passkeys.authenticate(credential)
-        except (CodeInvalidError, PasskeyInvalidError):
-            reservation.failed()
-            raise
-        except BaseException:
-            reservation.succeeded()
-            raise
-        reservation.succeeded()
-        issued = services.open_session(
-            request._request, login.user, client_of(request), amr=login.amr
-        )
+        issued = passkey_login.login(request._request, credential, client_of(request))
         return login_response(request, issued)
 
 

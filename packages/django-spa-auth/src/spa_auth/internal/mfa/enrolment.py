@@ -23,8 +23,8 @@ from ...conf import AuthSettings, get_settings
 from ...errors import EnrolmentRequiredError, KeyInvalidError
 from ...models import AccountEmail, AccountKey, AuditEvent, Challenge
 from .. import clock
+from ..accounts import handlers, mail, tasks
 from ..accounts import keys as account_keys
-from ..accounts import mail, tasks
 from ..accounts import services as accounts
 from ..accounts.keys import email_of
 from ..sessions import store
@@ -35,6 +35,15 @@ Purpose = AccountKey.Purpose
 # How long a session may set up the first factor once the link was opened.
 GRANT_LIFETIME = timedelta(minutes=15)
 LINK_LIFETIME = timedelta(hours=1)
+
+
+@accounts.address_rule
+def require_movable_address(user: Any) -> None:
+    """A staff account without its first factor, under ``required_for_staff``, keeps its
+    address: else the staff password would move it to the attacker's mailbox, and the
+    enrolment link for that first factor with it."""
+    if mfa.staff_needs_mfa(user):
+        raise EnrolmentRequiredError("an email change before the first staff factor")
 
 
 def is_needed(user: Any) -> bool:
@@ -86,7 +95,7 @@ def _mail_link(payload: dict[str, Any]) -> None:
     conf = get_settings()
     key = account_keys.issue(Purpose.ENROL_FACTOR, user, lifetime=LINK_LIFETIME)
     path, username = conf.enrol_factor_path, user.get_username()
-    accounts.send_with_key("factor_enrolment", address, key, path, username, conf, LINK_LIFETIME)
+    handlers.send_with_key("factor_enrolment", address, key, path, username, conf, LINK_LIFETIME)
     store.record_event(Kind.MFA_ENROLMENT_LINK, now=clock.now(), user=user)
 
 

@@ -19,7 +19,6 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy
 
@@ -27,13 +26,12 @@ from ...conf import AuthSettings, get_settings
 from ...errors import (
     CodeInvalidError,
     EmailUnverifiedError,
-    MfaTokenInvalidError,
     PasskeyInvalidError,
 )
-from ...models import AccountEmail, AuditEvent, Challenge, Passkey, RecoveryCode, TotpDevice
+from ...models import AccountEmail, AuditEvent, Passkey, RecoveryCode, TotpDevice
 from .. import clock
-from ..accounts import keys as account_keys
 from ..accounts import mail, tasks
+from ..accounts import services as accounts
 from ..sessions import store
 from ..throttling import limits as throttling
 from ..throttling import network
@@ -41,7 +39,7 @@ from ..throttling import network
 Kind = AuditEvent.Kind
 
 # RFC 8176 values.
-PASSWORD, OTP, HARDWARE_KEY, MULTIPLE = "pwd", "otp", "hwk", "mfa"
+OTP, HARDWARE_KEY, MULTIPLE = "otp", "hwk", "mfa"
 
 _SECRET_SALT = "spa_auth.mfa.totp-secret"
 _DIGEST_SALT = "spa_auth.mfa.digest"
@@ -306,85 +304,17 @@ def check_code(user: Any, code: Any) -> list[str]:
     raise CodeInvalidError("wrong or used code")
 
 
-# The login waiting for its second step.
-
-
-def start_pending_login(user: Any, amr: list[str]) -> str:
-    conf = get_settings()
-    token = secrets.token_urlsafe(32)
-    now = clock.now()
-    Challenge.objects.create(
-        digest=digest(token),
-        purpose=Challenge.Purpose.MFA_LOGIN,
-        user=user,
-        amr=" ".join(amr),
-        state=account_keys.state_of(user),
-        created_at=now,
-        expires_at=now + conf.mfa_token_lifetime,
-    )
-    return token
-
-
-def pending_login(token: Any) -> Challenge:
-    """The live pending login of ``token``, with its user, attempts left or not (the
-    second step takes one with ``take_attempt``)."""
-    if not isinstance(token, str) or len(token) != 43:
-        raise MfaTokenInvalidError("malformed mfa_token")
-    row = (
-        Challenge.objects.select_related("user")
-        .filter(
-            digest=digest(token),
-            purpose=Challenge.Purpose.MFA_LOGIN,
-            used_at=None,
-            expires_at__gt=clock.now(),
-            attempts__lt=get_settings().mfa_token_attempts,
-        )
-        .first()
-    )
-    if row is None or row.user is None or not getattr(row.user, "is_active", True):
-        raise MfaTokenInvalidError("no live pending login")
-    # The first step proved the password of that moment: a password (or address) changed
-    # since, by the owner locking a thief out, ends the pending login too.
-    if not constant_time_compare(row.state, account_keys.state_of(row.user)):
-        raise MfaTokenInvalidError("the password or address changed since the first step")
-    return row
-
-
-def take_attempt(row: Challenge) -> None:
-    """Spend one of the pending login's attempts before its code or assertion is checked,
-    in one conditional UPDATE: parallel requests with one ``mfa_token`` get at most
-    ``MFA_TOKEN_ATTEMPTS`` checks between them, where a read first and an increment after
-    the check would let each pass the read. ``MfaTokenInvalidError`` when none is left."""
-    taken = Challenge.objects.filter(
-        pk=row.pk,
-        used_at=None,
-        attempts__lt=get_settings().mfa_token_attempts,
-        expires_at__gt=clock.now(),
-    ).update(attempts=F("attempts") + 1)
-    if taken != 1:
-        raise MfaTokenInvalidError("no attempt left, or spent or expired meanwhile")
-
-
-def record_failure(row: Challenge) -> None:
-    """A refused code or assertion; its attempt was taken before the check."""
-    store.record_event(Kind.MFA_FAILED, now=clock.now(), user=row.user)
-
-
-def spend(row: Challenge) -> None:
-    """Mark the challenge used; ``MfaTokenInvalidError`` if a concurrent request did."""
-    if not Challenge.objects.filter(pk=row.pk, used_at=None).update(used_at=clock.now()):
-        raise MfaTokenInvalidError("spent by a concurrent request")
-
-
-def combined(first: list[str], second: list[str]) -> list[str]:
-    """The amr of a login that passed both steps."""
-    return [*dict.fromkeys([*first, *second, MULTIPLE])]
-
-
 def staff_needs_mfa(user: Any) -> bool:
     """Under ``MFA_POLICY = "required_for_staff"``: a staff account without a factor."""
     required = get_settings().mfa_policy == "required_for_staff"
     return required and bool(getattr(user, "is_staff", False)) and not has_mfa(user)
+
+
+@accounts.first_proof_rule
+def reset_on_first_proof(user: Any) -> None:
+    """Whoever set up the account before its address was proven (a sign-up with someone
+    else's address, under optional verification) may have added second factors."""
+    reset(user, by="first proof of the address")
 
 
 def reset(user: Any, *, by: str) -> None:

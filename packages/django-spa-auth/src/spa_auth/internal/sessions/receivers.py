@@ -18,11 +18,11 @@ from django.contrib.auth.hashers import get_hasher, identify_hasher
 from django.http import HttpRequest
 
 from ... import signals
-from ...backends import throttled_error
 from ...conf import get_settings
 from ...models import AuditEvent, Session
 from .. import clock
 from ..throttling import network
+from ..throttling.limits import throttled_error
 from . import services, store
 
 LINK_KEY = "_spa_auth_session_id"

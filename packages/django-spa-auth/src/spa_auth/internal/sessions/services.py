@@ -1,7 +1,9 @@
-"""Login, refresh, logout and revocation: the session policy, with no HTTP in it.
+"""Sessions and their tokens: opening one for a user whose credentials were just
+checked (``login`` decides that), authenticating an access token, logout, revocation,
+a password change, re-authentication. Refresh rotation is ``rotation``'s.
 
-Raises domain errors from ``errors``; never builds a response. Every query goes
-through ``store``.
+No HTTP here, and nothing of accounts or second factors. Raises domain errors from
+``errors``; never builds a response. Every query goes through ``store``.
 """
 
 from __future__ import annotations
@@ -13,34 +15,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth import authenticate, get_user_model, user_logged_in
+from django.contrib.auth import get_user_model, user_logged_in
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
 
-from ... import signals
-from ...backends import throttled_error
 from ...conf import AuthSettings, get_settings
 from ...errors import (
-    EmailUnverifiedError,
-    InvalidCredentialsError,
-    MfaRequiredError,
-    RefreshInvalidError,
-    RefreshReusedError,
-    SessionExpiredError,
     SessionRevokedError,
 )
 from ...models import AuditEvent, Session
 from .. import clock
-from ..accounts import services as accounts
-from ..mfa import services as mfa
-from ..throttling import network
 from ..tokens import codec, keys
 from . import store
 
 logger = logging.getLogger("spa_auth")
 Kind = AuditEvent.Kind
+
+# RFC 8176: the method of proof of a session opened by a password alone (the second
+# factors' values are ``mfa``'s).
+PASSWORD = "pwd"
 
 
 @dataclass(frozen=True)
@@ -116,7 +110,7 @@ def _issue_current(
         conf=conf,
         user=user,
         auth_time=session.auth_time or session.created_at,
-        amr=session.amr or mfa.PASSWORD,
+        amr=session.amr or PASSWORD,
     )
 
 
@@ -133,30 +127,6 @@ def is_user_unchanged(user: Any, credential_digest: str) -> bool:
     return is_active(user) and keys.matches_credential(credential_digest, user.pk, user.password)
 
 
-def login(request: HttpRequest, username: str, password: str, client: Client) -> IssuedTokens:
-    """Check the credentials and open a session; one generic error for every failure.
-
-    ``authenticate()`` runs the throttles and pads every failure to one duration
-    (``backends``); Django's ModelBackend hashes the password for unknown users too and
-    refuses inactive users only after hashing. The failure's audit event comes from
-    Django's ``user_login_failed`` signal, as for every other way in.
-    """
-    # "deferred": this caller asks for the second factor itself; without it the backend
-    # refuses a user with MFA (the admin's and any other password form).
-    user = authenticate(request, username=username, password=password, spa_auth_mfa="deferred")
-    if user is None:
-        throttled = throttled_error(request)
-        if throttled is not None:
-            raise throttled
-        raise InvalidCredentialsError(f"login failed for {username!r}")
-    # Said only after the right password: it tells nothing to someone who lacks it.
-    if accounts.must_verify(user):
-        raise EmailUnverifiedError(f"{username!r} has not confirmed the address")
-    if mfa.has_mfa(user):
-        raise MfaRequiredError(mfa.start_pending_login(user, [mfa.PASSWORD]), mfa.methods(user))
-    return open_session(request, user, client, username=username)
-
-
 def open_session(
     request: HttpRequest | None,
     user: Any,
@@ -170,12 +140,12 @@ def open_session(
     conf = get_settings()
     now = clock.now()
     keys.access_keys(conf)  # no signing key (a KeysetError): fail before any row is written
-    methods = " ".join(amr or [mfa.PASSWORD])
+    methods = " ".join(amr or [PASSWORD])
     session = store.create_session(
         user, now=now, conf=conf, user_agent=client.user_agent, ip=client.ip, amr=methods
     )
     store.record_event(
-        Kind.LOGIN if methods == mfa.PASSWORD else Kind.MFA_LOGIN,
+        Kind.LOGIN if methods == PASSWORD else Kind.MFA_LOGIN,
         now=now,
         user=user,
         session_id=session.pk,
@@ -187,164 +157,6 @@ def open_session(
     # The session is named so that ``receivers.link_django_session`` opens no second one.
     user_logged_in.send(sender=user.__class__, request=request, user=user, spa_auth_session=session)
     return _issue_current(session, now=now, conf=conf, user=user)
-
-
-def refresh(token: str, client: Client) -> IssuedTokens:
-    """Rotate the refresh token (RFC 9700 §4.14.2), with a grace window for races."""
-    conf = get_settings()
-    now = clock.now()
-    session_id, generation = keys.parse_refresh_token(token)
-    rotated_by = keys.client_digest(network.throttle_key(client.ip), client.user_agent)
-    # The common case is one statement: rotate a live session whose user is active.
-    rotated = store.rotate_session(
-        session_id, generation, now=now, conf=conf, rotated_by=rotated_by
-    )
-    if rotated is not None:
-        return _after_rotation(session_id, generation + 1, rotated, client, now=now, conf=conf)
-    # Otherwise read the session to tell a race, a replay, an ended session apart.
-    for _ in range(2):
-        session = store.get_session(session_id)
-        if session is None:
-            raise RefreshInvalidError("unknown session")
-        _require_live(session, now)
-        if session.kind != Session.Kind.TOKEN:
-            raise RefreshInvalidError(f"session {session.pk} has no refresh tokens")
-        if generation == session.generation:
-            rotated = store.rotate_session(
-                session_id, generation, now=now, conf=conf, rotated_by=rotated_by
-            )
-            if rotated is not None:
-                return _after_rotation(
-                    session_id, generation + 1, rotated, client, now=now, conf=conf
-                )
-            continue  # a concurrent refresh won the swap: look again
-        if generation == session.generation - 1 and _within_grace(session, now, conf):
-            if constant_time_compare(session.rotated_by, rotated_by):
-                # Two tabs or a retried request of the client that rotated: the same
-                # newest token again, and on the record.
-                _record_grace(session, client, now)
-                signals.session_refreshed.send(
-                    sender=Session,
-                    session_id=session.pk,
-                    user_id=session.user_id,
-                    generation=session.generation,
-                    grace=True,
-                )
-                return _issue_current(session, now=now, conf=conf)
-            # The previous token from anyone else is a copy: a stolen token's only chance
-            # to ride along is exactly this, so it ends the session (DESIGN.md, revisions).
-            _revoke_for_reuse(session, generation, client, now, why="from another client")
-        if generation < session.generation:
-            _revoke_for_reuse(session, generation, client, now)
-        raise RefreshInvalidError("generation from the future")
-    raise RefreshInvalidError("session changed twice during one refresh")
-
-
-def _after_rotation(
-    session_id: uuid.UUID,
-    generation: int,
-    rotated: Any,
-    client: Client,
-    *,
-    now: datetime,
-    conf: AuthSettings,
-) -> IssuedTokens:
-    if not keys.matches_credential(
-        rotated.credential_digest, rotated.user_id, rotated.password_hash
-    ):
-        store.revoke_session(session_id, reason="user_changed", now=now)
-        raise SessionRevokedError(f"password of the user of session {session_id} changed")
-    logger.info("refresh session=%s generation=%s", session_id, generation)
-    signals.session_refreshed.send(
-        sender=Session,
-        session_id=session_id,
-        user_id=rotated.user_id,
-        generation=generation,
-        grace=False,
-    )
-    if conf.audit_refresh_events:
-        store.record_event(
-            Kind.REFRESH,
-            now=now,
-            user_id=rotated.user_id,
-            session_id=session_id,
-            ip=client.ip,
-            user_agent=client.user_agent,
-        )
-    expires = min(now + conf.refresh_idle_lifetime, rotated.absolute_expires_at)
-    return _issue(
-        session_id,
-        rotated.user_id,
-        generation,
-        expires,
-        now=now,
-        conf=conf,
-        auth_time=rotated.auth_time,
-        amr=rotated.amr,
-    )
-
-
-def _within_grace(session: Session, now: datetime, conf: AuthSettings) -> bool:
-    """Within the grace window of the last rotation. Instances' clocks differ: a rotation
-    stamped by a clock ahead of this one may look as if from the future, and is allowed
-    only up to the leeway, so skew never lengthens the window by more than that."""
-    if session.rotated_at is None:
-        return False
-    elapsed = now - session.rotated_at
-    return -conf.leeway <= elapsed <= conf.refresh_grace
-
-
-def _record_grace(session: Session, client: Client, now: datetime) -> None:
-    logger.info("refresh grace answer: session=%s", session.pk)
-    store.record_event(
-        Kind.REFRESH_GRACE,
-        now=now,
-        user_id=session.user_id,
-        session_id=session.pk,
-        ip=client.ip,
-        user_agent=client.user_agent,
-        detail=f"generation {session.generation - 1} presented again",
-    )
-
-
-def _require_live(session: Session, now: datetime) -> None:
-    if session.revoked_at is not None:
-        raise SessionRevokedError(f"session {session.pk} revoked ({session.revoke_reason})")
-    if session_expires_at(session) <= now:
-        raise SessionExpiredError(f"session {session.pk} expired")
-    if not is_user_unchanged(session.user, session.credential_digest):
-        store.revoke_session(session.pk, reason="user_changed", now=now)
-        raise SessionRevokedError(f"user of session {session.pk} deactivated or password changed")
-
-
-def _revoke_for_reuse(
-    session: Session, generation: int, client: Client, now: datetime, *, why: str = ""
-) -> None:
-    store.revoke_session(session.pk, reason="refresh_reused", now=now)
-    logger.warning(
-        "refresh token reuse: session=%s presented generation %s %s, current %s; revoked",
-        session.pk,
-        generation,
-        why,
-        session.generation,
-    )
-    store.record_event(
-        Kind.REFRESH_REUSED,
-        now=now,
-        user=session.user,
-        session_id=session.pk,
-        ip=client.ip,
-        user_agent=client.user_agent,
-        detail=f"generation {generation} presented {why}, current {session.generation}",
-    )
-    signals.refresh_reused.send(
-        sender=Session,
-        session_id=session.pk,
-        user_id=session.user_id,
-        ip=client.ip,
-        user_agent=client.user_agent,
-    )
-    raise RefreshReusedError(f"session {session.pk} revoked for reuse")
 
 
 def authenticate_access_token(token: str) -> tuple[Any, codec.AccessClaims]:

@@ -16,12 +16,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.http import HttpRequest
+
 from ...conf import AuthSettings
 from ...errors import ThrottledError
 from .. import clock
 from . import counters, network
 
 _MAX_LOCK = timedelta(hours=24)
+# Where ``backends.ThrottledModelBackend`` leaves the throttle that refused a login.
+THROTTLED_ATTRIBUTE = "spa_auth_throttled"
 
 
 @dataclass(frozen=True)
@@ -153,3 +157,8 @@ def count_failure(limit: Limit, key: str | None) -> ThrottledError | None:
     if got.count > got.allowed:
         return ThrottledError(max(1, math.ceil(got.expires_at - now)))
     return None
+
+
+def throttled_error(request: HttpRequest | None) -> ThrottledError | None:
+    """The throttle that refused the last ``authenticate()`` on this request, if any."""
+    return getattr(request, THROTTLED_ATTRIBUTE, None)

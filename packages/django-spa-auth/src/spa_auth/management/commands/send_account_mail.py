@@ -7,8 +7,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from spa_auth.internal import clock
-from spa_auth.internal.accounts import services as accounts  # noqa: F401  (its tasks)
-from spa_auth.internal.accounts import tasks
+from spa_auth.internal.accounts import (
+    handlers,  # noqa: F401  (its tasks)
+    tasks,
+)
 from spa_auth.models import AccountTask
 
 

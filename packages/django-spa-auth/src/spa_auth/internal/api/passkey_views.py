@@ -20,7 +20,7 @@ from ...schema import ERROR, NO_CONTENT
 from ...serializers import LoginResponseSerializer
 from ..login import passkey as passkey_login
 from ..login import second_step as second_step_login
-from ..mfa import passkeys
+from ..mfa import passkey_registration, passkeys
 from ..throttling import limits as throttling
 from ..throttling import network
 from .base import (
@@ -114,7 +114,7 @@ class RegisterOptionsView(_FactorChangeView):
     )
     def post(self, request: Request) -> Response:
         _require_object(request.data)
-        return Response({"options": passkeys.registration_options(request.user)})
+        return Response({"options": passkey_registration.registration_options(request.user)})
 
 
 class RegisterView(_FactorChangeView):
@@ -125,7 +125,9 @@ class RegisterView(_FactorChangeView):
     )
     def post(self, request: Request) -> Response:
         data = validated(PasskeyRegistrationSerializer, request)
-        passkey, codes = passkeys.register(request.user, data["credential"], data["name"])
+        passkey, codes = passkey_registration.register(
+            request.user, data["credential"], data["name"]
+        )
         body = {**passkey_payload(passkey), "recovery_codes": codes}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -138,7 +140,7 @@ class PasskeyDetailView(_FactorChangeView):
     def patch(self, request: Request, passkey_id: Any) -> Response:
         """Rename one of your passkeys."""
         name = validated(PasskeyNameSerializer, request)["name"]
-        passkey = passkeys.rename(request.user, passkey_id, name)
+        passkey = passkey_registration.rename(request.user, passkey_id, name)
         if passkey is None:
             raise exceptions.NotFound()
         return Response(passkey_payload(passkey))
@@ -146,7 +148,7 @@ class PasskeyDetailView(_FactorChangeView):
     @extend_schema(request=None, responses={204: NO_CONTENT, 401: ERROR, 404: ERROR})
     def delete(self, request: Request, passkey_id: Any) -> Response:
         """Remove one of your passkeys (the recovery codes too, if no factor is left)."""
-        if not passkeys.remove(request.user, passkey_id):
+        if not passkey_registration.remove(request.user, passkey_id):
             raise exceptions.NotFound()
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -3,7 +3,7 @@
 The requests that name an address (sign-up, resend, reset) only queue a task and answer:
 whether the address belongs to an account is decided in the task, after the response,
 so the answer says nothing about it, by its body, status, headers or time. The
-confirmations spend a mailed key (``account_keys``) in the transaction that does what
+confirmations spend a mailed key (``keys``) in the transaction that does what
 the key allows. A key that creates an account or gives it an address proves the mailbox
 only: the person confirming must also prove they are the one who asked, with the
 password chosen at sign-up or the account's own, so that whoever opens someone else's

@@ -1,8 +1,9 @@
-"""Second factors: TOTP and recovery codes, the login waiting for its second step
-(``mfa_token``), the methods of proof a session carries (RFC 8176 ``amr``), step-up, and
-the mail that tells the owner of every factor added or removed.
+"""Second factors: TOTP and recovery codes, checking a code behind the login throttles,
+the methods of proof a session carries (RFC 8176 ``amr``), the staff policy, and the
+mail that tells the owner of every factor added or removed.
 
-Passkeys live in ``passkeys``; this module only asks whether a user has one.
+Passkeys live in ``passkeys``; this module only asks whether a user has one. The login
+waiting for its second step is ``login.second_step``'s.
 """
 
 from __future__ import annotations

@@ -8,23 +8,21 @@ from typing import Any
 
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ...conf import get_settings
-from ...errors import CodeInvalidError, FactorRequiredError
+from ...errors import CodeInvalidError
 from ...models import Passkey
 from ...schema import ERROR, NO_CONTENT
 from ...serializers import LoginResponseSerializer, RefreshResponseSerializer
+from ..login import reauthentication
 from ..login import second_step as second_step_login
-from ..mfa import enrolment, passkeys, step_up
+from ..mfa import enrolment, step_up
 from ..mfa import services as mfa
-from ..sessions import services
-from ..sessions.services import PASSWORD
-from ..throttling import limits as throttling
 from .base import (
     AuthAPIView,
     PublicAuthView,
@@ -84,6 +82,12 @@ class _Refused(exceptions.APIException):
 
 def _refused(code: str, detail: str) -> _Refused:
     return _Refused(detail=detail, code=code)
+
+
+_PROOF_REFUSED = {
+    "password_incorrect": gettext_lazy("Your password is not correct."),
+    "code_invalid": gettext_lazy("That code is not valid."),
+}
 
 
 def second_step(request: Request, pending: Any, check: Callable[[], list[str]]) -> Response:
@@ -204,32 +208,15 @@ class ReauthenticateView(AuthAPIView):
     def post(self, request: Request) -> Response:
         data = validated(ReauthenticateSerializer, request)
         user = request.user
-        given = [name for name in ("password", "code", "credential") if name in data]
+        given = [name for name in reauthentication.PROOFS if name in data]
         if len(given) != 1:
             raise exceptions.ValidationError(
                 {"non_field_errors": [_("Send exactly one of password, code or credential.")]}
             )
-        amr = self._proof(request, user, given[0], data[given[0]])
-        # The token's amr describes this proof, made at its auth_time; "mfa" stays only in a
-        # session whose login passed two factors, since an account with a factor proves
-        # itself again with one (NIST SP 800-63B §7.2: at the level the session has).
-        issued = services.reauthenticate(
-            user, current_session_id(request), amr, keep=[mfa.MULTIPLE]
-        )
+        try:
+            issued = reauthentication.reauthenticate(
+                request._request, user, current_session_id(request), given[0], data[given[0]]
+            )
+        except reauthentication.ProofRefusedError as refused:
+            raise _refused(refused.code, str(_PROOF_REFUSED[refused.code])) from None
         return Response(access_token_body(issued))
-
-    def _proof(self, request: Request, user: Any, kind: str, value: Any) -> list[str]:
-        if kind == "password":
-            if mfa.has_mfa(user):
-                # Else whoever has the password and a copy of a session could remove
-                # every factor, or add their own.
-                raise FactorRequiredError("password re-authentication with a factor on")
-            if not throttling.check_password(user, value, get_settings()):
-                raise _refused("password_incorrect", _("Your password is not correct."))
-            return [PASSWORD]
-        if kind == "code":
-            try:
-                return mfa.check_code_throttled(request, user, value)
-            except CodeInvalidError:
-                raise _refused("code_invalid", _("That code is not valid.")) from None
-        return passkeys.verify_reauthentication(user, value)

@@ -141,3 +141,17 @@ def test_no_module_is_over_the_size_limit():
         if (count := len(path.read_text().splitlines())) > MAX_LINES and "migrations" not in module
     }
     assert not long, f"split these into a package (ARCHITECTURE.md): {long}"
+
+
+def test_the_rules_of_mfa_are_added_to_accounts_at_startup():
+    # accounts may not import mfa; mfa adds its rules when apps.ready imports it.
+    from spa_auth.internal.accounts import services as accounts
+
+    added = {
+        "address": {rule.__module__ for rule in accounts._address_rules.values()},
+        "first proof": {rule.__module__ for rule in accounts._first_proof_rules.values()},
+    }
+    assert added == {
+        "address": {"spa_auth.internal.mfa.enrolment"},
+        "first proof": {"spa_auth.internal.mfa.services"},
+    }

@@ -9,7 +9,7 @@ import jwt
 import pytest
 from django.utils import timezone
 from spa_auth.conf import get_settings
-from spa_auth.internal import codec, keys
+from spa_auth.internal.tokens import codec, keys
 
 from tests.conftest import bearer, login
 

@@ -13,7 +13,7 @@ from django.core import mail as django_mail
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
-from spa_auth.internal import tasks
+from spa_auth.internal.accounts import tasks
 from spa_auth.models import AccountEmail, AccountKey, AccountTask, AuditEvent, ThrottleCounter
 
 from .conftest import PASSWORD, bearer, login
@@ -348,7 +348,7 @@ def test_reset_verifies_the_address(client: Client, settings: Any, mailoutbox: l
 
 def test_two_confirmations_of_one_key_succeed_once(user: Any, mailoutbox: list[Any]) -> None:
     from spa_auth.errors import KeyInvalidError
-    from spa_auth.internal import account_keys
+    from spa_auth.internal.accounts import keys as account_keys
     from spa_auth.internal.clock import now
 
     key = account_keys.issue(
@@ -675,7 +675,7 @@ def test_a_pre_registered_account_loses_its_factors_at_its_owners_reset(
     second factor on it (the API refuses to add one before the address is proven: see
     test_mfa; here it is planted in the table); the victim's reset, the first proof of
     the address, removes it."""
-    from spa_auth.internal import mfa
+    from spa_auth.internal.mfa import services as mfa
     from spa_auth.models import Passkey
 
     settings.SPA_AUTH = {**settings.SPA_AUTH, "EMAIL_VERIFICATION": "optional"}

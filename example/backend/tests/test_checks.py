@@ -13,7 +13,7 @@ from spa_auth.checks import (
     check_pooler,
     check_production_settings,
 )
-from spa_auth.internal import pooler
+from spa_auth.internal.sessions import pooler
 
 
 def ids(settings_overrides, settings) -> list[str]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import jwt
 import pytest
-from spa_auth.internal import keyset
+from spa_auth.internal.tokens import keyset
 
 from tests.conftest import PASSWORD
 from tests.live.servers import BACKEND, LOOPBACK, App, free_port, log_in, request, wait_for

@@ -68,7 +68,8 @@ def test_extra_claims_ride_in_every_access_token_login_and_refresh(client, user,
 
 def test_extra_claims_may_not_replace_a_registered_claim(user, settings):
     from spa_auth.conf import get_settings
-    from spa_auth.internal import clock, codec, keys
+    from spa_auth.internal import clock
+    from spa_auth.internal.tokens import codec, keys
 
     conf = get_settings()
     with pytest.raises(ValueError, match="sub"):

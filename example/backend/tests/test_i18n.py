@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import translation
-from spa_auth.internal import tasks
+from spa_auth.internal.accounts import tasks
 
 from .conftest import PASSWORD
 

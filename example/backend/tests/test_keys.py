@@ -10,7 +10,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from django.core.management import call_command
-from spa_auth.internal import codec
+from spa_auth.internal.tokens import codec
 
 from tests.conftest import bearer, login
 
@@ -90,7 +90,7 @@ def test_a_retired_key_is_not_kept_in_memory_for_the_tokens_it_verified(client, 
 
 def test_the_active_key_cannot_be_retired(asymmetric, settings):
     from django.core.management.base import CommandError
-    from spa_auth.internal import keyset
+    from spa_auth.internal.tokens import keyset
 
     active = keyset.read(__import__("pathlib").Path(settings.SPA_AUTH["KEYSET_FILE"]))[0]
     with pytest.raises(CommandError, match="rotate to another key first"):
@@ -98,7 +98,7 @@ def test_the_active_key_cannot_be_retired(asymmetric, settings):
 
 
 def test_key_ids_can_be_passed_on_the_command_line():
-    from spa_auth.internal import keyset
+    from spa_auth.internal.tokens import keyset
 
     kids = [keyset.generate("EdDSA").kid for _ in range(300)]
     assert not any(kid.startswith("-") for kid in kids) and len(set(kids)) == 300

@@ -194,9 +194,10 @@ def test_parallel_guesses_cannot_outnumber_the_attempts_of_an_mfa_token(
     parallel requests do): five codes are checked, the sixth request is refused first."""
     from rest_framework.request import Request
     from spa_auth.errors import CodeInvalidError, MfaTokenInvalidError
-    from spa_auth.internal import mfa, mfa_views
+    from spa_auth.internal.api import mfa_views
+    from spa_auth.internal.login import second_step
 
-    pending = mfa.pending_login(start_login(client)["mfa_token"])
+    pending = second_step.pending_login(start_login(client)["mfa_token"])
     checked: list[int] = []
 
     def wrong_code() -> list[str]:
@@ -219,9 +220,11 @@ def test_the_right_code_after_the_last_attempt_was_taken_is_refused(
     """The race with the right code: read with attempts left, taken meanwhile by others."""
     from rest_framework.request import Request
     from spa_auth.errors import MfaTokenInvalidError
-    from spa_auth.internal import mfa, mfa_views
+    from spa_auth.internal.api import mfa_views
+    from spa_auth.internal.login import second_step
+    from spa_auth.internal.mfa import services as mfa
 
-    pending = mfa.pending_login(start_login(client)["mfa_token"])
+    pending = second_step.pending_login(start_login(client)["mfa_token"])
     Challenge.objects.filter(pk=pending.pk).update(attempts=5)
     code = code_at(with_totp["secret"], clock)
     with pytest.raises(MfaTokenInvalidError):
@@ -402,7 +405,7 @@ def test_revoking_another_session_needs_step_up_but_this_one_does_not(
 @pytest.mark.parametrize("auth_time", [None, "123", True, 1.5, [1]])
 def test_a_token_without_a_usable_auth_time_must_step_up(user: Any, auth_time: Any) -> None:
     from spa_auth.errors import ReauthenticationRequiredError
-    from spa_auth.internal import step_up
+    from spa_auth.internal.mfa import step_up
 
     with pytest.raises(ReauthenticationRequiredError):
         step_up.require_recent(user, {"auth_time": auth_time} if auth_time is not None else {})
@@ -587,7 +590,7 @@ def test_an_account_without_an_address_gets_no_mail_and_no_task_stays(
 def test_a_mail_that_fails_is_sent_again_later(
     client: Client, user: Any, clock: Any, mailoutbox: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from spa_auth.internal import mail, tasks
+    from spa_auth.internal.accounts import mail, tasks
     from spa_auth.models import AccountTask
 
     def down(*args: Any, **kwargs: Any) -> None:
@@ -694,7 +697,7 @@ def test_a_staff_session_from_another_door_needs_a_factor_under_the_policy(
 def test_a_staff_session_with_a_factor_is_let_in_under_the_policy(
     staff: Any, staff_policy: None, clock: Any
 ) -> None:
-    from spa_auth.internal import mfa
+    from spa_auth.internal.mfa import services as mfa
 
     secret = mfa.begin_totp(staff)["secret"]
     mfa.confirm_totp(staff, code_at(secret, clock))
@@ -740,7 +743,7 @@ def test_a_reset_of_the_factors_mails_the_owner(
     staff: Any, with_totp: Any, clock: Any, mailoutbox: list[Any]
 ) -> None:
     from django.core.management import call_command
-    from spa_auth.internal import tasks
+    from spa_auth.internal.accounts import tasks
 
     browser = Client()
     admin_login(browser, code=code_at(with_totp["secret"], clock))

@@ -16,7 +16,7 @@ from django.conf import settings as django_settings
 from django.test import Client, override_settings
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from spa_auth.internal import passkeys
+from spa_auth.internal.mfa import passkeys
 from spa_auth.models import AccountEmail, AuditEvent, Challenge, Passkey, RecoveryCode
 
 from .conftest import PASSWORD, bearer, login, refresh_with_cookie
@@ -467,9 +467,9 @@ def test_a_second_factor_challenge_works_only_with_the_mfa_token_of_its_user(
 def test_the_second_step_of_a_user_without_passkeys_is_a_clear_400(
     client: Client, user: Any
 ) -> None:
-    from spa_auth.internal import mfa
+    from spa_auth.internal.login import second_step
 
-    mfa_token = mfa.start_pending_login(user, ["pwd"])
+    mfa_token = second_step.start_pending_login(user, ["pwd"])
     response = post(client, "mfa/webauthn/authenticate/options/", {"mfa_token": mfa_token})
     assert error(response) == (400, "no_passkey")
 
@@ -1015,7 +1015,7 @@ def near_misses(draw: Any, valid: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def any_challenge(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        "spa_auth.internal.passkeys._take_challenge", lambda challenge, purpose, user: challenge
+        "spa_auth.internal.mfa.passkeys._take_challenge", lambda challenge, purpose, user: challenge
     )
 
 

@@ -35,7 +35,9 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from spa_auth.conf import AuthSettings, get_settings
 from spa_auth.errors import RefreshInvalidError, TokenInvalidError
-from spa_auth.internal import codec, keys, network, store
+from spa_auth.internal.sessions import store
+from spa_auth.internal.throttling import network
+from spa_auth.internal.tokens import codec, keys
 
 from tests.conftest import PASSWORD, bearer, login
 

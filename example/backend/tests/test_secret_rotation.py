@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from spa_auth.internal import keyset
+from spa_auth.internal.tokens import keyset
 from spa_auth.models import TotpDevice
 
 from .conftest import login

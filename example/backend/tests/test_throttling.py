@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.test import Client
 from spa_auth.conf import get_settings
 from spa_auth.errors import ThrottledError
-from spa_auth.internal import throttling
+from spa_auth.internal.throttling import limits as throttling
 from spa_auth.models import ThrottleCounter
 
 from tests.conftest import PASSWORD, login

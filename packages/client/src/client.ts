@@ -10,24 +10,16 @@ import { createAccountActions, type AccountActions } from './accounts.js'
 import { createMfaActions, type LoginAnswer, type MfaActions } from './mfa.js'
 import { createAuthChannel, type AuthMessage } from './channel.js'
 import { installAxiosInterceptors, type AxiosInstanceLike } from './axios.js'
-import { ApiError, endsSession, errorFromResponse, isLostResponse, toApiError } from './errors.js'
+import { ApiError, endsSession, toApiError } from './errors.js'
 import { createAuthFetch, type FetchLike } from './fetch.js'
-import {
-  addCsrfHeader,
-  addLanguageHeader,
-  joinURL,
-  normaliseBaseURL,
-  readCookie,
-  timeoutSignal,
-  type ApiTarget,
-  type CallOptions,
-} from './http.js'
+import { createCall, normaliseBaseURL, readCookie, type ApiTarget } from './http.js'
+import { createRefreshRequests } from './refresh-request.js'
 import { createRefresher } from './refresher.js'
 import { createScheduler } from './scheduler.js'
 import type { SessionHooks } from './session-hooks.js'
-import { REFRESH_REQUEST_TIMEOUT_MS } from './timing.js'
-import { createTokenStore, fromResponse, type AccessToken } from './tokens.js'
-import type { AuthCause, AuthChange, AuthState, Page, SessionInfo, User } from './types.js'
+import { createSessionActions, type SessionActions } from './sessions.js'
+import { createTokenStore, fromResponse } from './tokens.js'
+import type { AuthCause, AuthChange, AuthState, User } from './types.js'
 
 export interface AuthClientOptions {
   /** The API root, e.g. `/api/v1/` (same origin) or `https://api.example.com/api/v1/`. */
@@ -72,10 +64,11 @@ export interface AuthClientOptions {
 }
 
 /**
- * The session of this tab, the account calls (`register`, `deleteAccount`, …: see
+ * The session of this tab, the calls on the user's sessions (`sessions`, `changePassword`,
+ * …: see `SessionActions`), the account calls (`register`, `deleteAccount`, …: see
  * `AccountActions`) and the MFA calls (`completeMfa`, `addPasskey`, …: see `MfaActions`).
  */
-export interface AuthClient<TUser = User> extends AccountActions, MfaActions<TUser> {
+export interface AuthClient<TUser = User> extends SessionActions, AccountActions, MfaActions<TUser> {
   /** The current status, user and reason; a new object after every change. */
   getState(): AuthState<TUser>
   /** Called after every change of the state; returns the function that unsubscribes. */
@@ -93,32 +86,16 @@ export interface AuthClient<TUser = User> extends AccountActions, MfaActions<TUs
   login(username: string, password: string): Promise<TUser>
   /** End this session on the server and sign out here and in the other tabs. */
   logout(): Promise<void>
-  /** End every session of the user (every device), then sign out here. */
-  logoutAll(): Promise<void>
   /** A new access token now (shared with any refresh already under way). */
   refresh(): Promise<string>
   /** The access token in memory, to attach by hand; null when signed out. */
   getAccessToken(): string | null
-  /** The user's live sessions, this browser's marked `current`. */
-  sessions(options?: { limit?: number; offset?: number }): Promise<Page<SessionInfo>>
-  /** End one of the user's sessions (another device, or this one). */
-  revokeSession(id: string): Promise<void>
-  /**
-   * Change the password: the server ends every session and moves this browser onto a new
-   * one, whose token this tab and the other tabs adopt, so none of them is signed out.
-   */
-  changePassword(oldPassword: string, newPassword: string): Promise<void>
   /** `fetch` with the token, CSRF, and one shared refresh and retry after a 401. */
   fetch: FetchLike
   /** Interceptors for an axios instance that calls the API; returns the function removing them. */
   installInterceptors(instance: AxiosInstanceLike): () => void
   /** Stop timers, listeners and the channel (tests, hot reload). */
   dispose(): void
-}
-
-interface TokenBody {
-  token: string
-  expires_in: number
 }
 
 export function createAuthClient<TUser = User>(options: AuthClientOptions): AuthClient<TUser> {
@@ -145,7 +122,7 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
 
   const refresher = createRefresher({
     tokens,
-    requestRefresh,
+    requestRefresh: () => refreshRequests.requestRefresh(),
     onRefreshed: (access) => channel?.post({ type: 'token', access }),
     ...(options.lockName ? { lockName: options.lockName } : {}),
   })
@@ -226,81 +203,9 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
     if (document.visibilityState === 'visible' && state.status === 'signed-in') scheduler.refreshIfStale(tokens.get())
   }
 
-  /** One request to the API; any failure becomes an ApiError. */
-  async function call<T>(method: string, path: string, init: CallOptions = {}): Promise<{ status: number; data: T }> {
-    const { body, authenticated = true, headers: extra = {} } = init
-    const headers = new Headers({ Accept: 'application/json', ...extra })
-    if (body !== undefined) headers.set('Content-Type', 'application/json')
-    const timeout = timeoutSignal(init.timeoutMs ?? timeoutMs)
-    const request: RequestInit = {
-      method,
-      headers,
-      // The refresh cookie rides along, and comes back, also when the API is on another origin.
-      credentials: 'include',
-      signal: timeout.signal,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    }
-    const url = joinURL(baseURL, path)
-    try {
-      let response: Response
-      if (authenticated) response = await authFetch(url, request)
-      else {
-        addCsrfHeader(target, headers, method)
-        addLanguageHeader(target, headers)
-        response = await transport()(url, request)
-      }
-      if (!response.ok) throw await errorFromResponse(response)
-      const text = await response.text()
-      return { status: response.status, data: (text ? JSON.parse(text) : null) as T }
-    } catch (error) {
-      throw toApiError(error)
-    } finally {
-      timeout.done()
-    }
-  }
-
+  const call = createCall({ ...target, timeoutMs, authFetch, transport })
   const auth = (path: string) => authPath + path
-
-  /**
-   * POST auth/refresh_token/, asked once more at once when the answer is lost: the server may
-   * have rotated the cookie already, and then answers the same cookie again from its grace
-   * window with the same successor. An HTTP answer is never asked again: the server has
-   * decided (and its 401 has already cleared the cookie). One retry, never a loop.
-   */
-  async function requestRefresh(): Promise<AccessToken> {
-    try {
-      return await postRefresh()
-    } catch (error) {
-      if (!isLostResponse(error)) throw error
-      return postRefresh()
-    }
-  }
-
-  async function postRefresh(): Promise<AccessToken> {
-    const { data } = await call<TokenBody>('POST', auth('refresh_token/'), {
-      body: {},
-      authenticated: false,
-      timeoutMs: REFRESH_REQUEST_TIMEOUT_MS,
-    })
-    return fromResponse(data)
-  }
-
-  /**
-   * Whether this browser holds a refresh cookie (the server says; the cookie is httpOnly),
-   * asked before a restore so that a first visit makes no refresh that can only fail: a
-   * 401 the browser would print in its console. The answer sets the CSRF cookie too. A
-   * server that does not know the question is answered as before, by trying.
-   */
-  async function holdsRefreshCookie(): Promise<boolean> {
-    try {
-      const { data } = await call<{ refresh_cookie?: unknown }>('GET', auth('refresh_token/present/'), {
-        authenticated: false,
-      })
-      return data?.refresh_cookie !== false
-    } catch {
-      return true
-    }
-  }
+  const refreshRequests = createRefreshRequests({ call, auth })
 
   async function ensureCsrfCookie(): Promise<void> {
     if (!readCookie(target.csrfCookieName)) await call('GET', auth('csrf/'), { authenticated: false })
@@ -359,9 +264,12 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
     },
   })
 
+  const sessionActions = createSessionActions({ call, auth, refresher, logout })
+
   return {
     ...accounts,
     ...mfa,
+    ...sessionActions,
     getState: () => state,
     onChange(listener) {
       listeners.add(listener)
@@ -372,7 +280,7 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
     restore() {
       restoring ??= (async () => {
         try {
-          if (!(await holdsRefreshCookie())) {
+          if (!(await refreshRequests.holdsRefreshCookie())) {
             signOutLocally(null, 'restore')
             return
           }
@@ -394,31 +302,8 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
       return finishLogin(data)
     },
     logout,
-    async logoutAll() {
-      await call('POST', auth('logout_all/'))
-      await logout()
-    },
     refresh: async () => (await refresher.refresh()).token,
     getAccessToken: () => tokens.get()?.token ?? null,
-    async sessions({ limit = 100, offset } = {}) {
-      const query = new URLSearchParams({ limit: String(limit) })
-      if (offset !== undefined) query.set('offset', String(offset))
-      return (await call<Page<SessionInfo>>('GET', auth(`sessions/?${query}`))).data
-    },
-    async revokeSession(id) {
-      await call('DELETE', auth(`sessions/${encodeURIComponent(id)}/`))
-    },
-    async changePassword(oldPassword, newPassword) {
-      // The server moves this device onto a new session and ends all others, including
-      // copies of this device's old refresh cookie: adopt the new token here and in the
-      // other tabs. Older servers answer 204 and keep this session: nothing to adopt.
-      await refresher.replaceSession(async () => {
-        const { status, data } = await call<TokenBody>('POST', auth('password/change/'), {
-          body: { old_password: oldPassword, new_password: newPassword },
-        })
-        return status === 200 ? fromResponse(data) : null
-      })
-    },
     fetch: authFetch,
     installInterceptors: (instance) => installAxiosInterceptors(instance, hooks),
     dispose() {

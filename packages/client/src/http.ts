@@ -1,9 +1,12 @@
 /**
  * What every request to the API shares: where the API is, Django's CSRF cookie echoed as a
- * header on unsafe methods, the app's language as `Accept-Language`, and the decision which
+ * header on unsafe methods, the app's language as `Accept-Language`, the decision which
  * requests may carry the access token (only those to the API's own origin, never a third
- * party's).
+ * party's), and the client's own `call`.
  */
+
+import { errorFromResponse, toApiError } from './errors.js'
+import type { FetchLike } from './fetch.js'
 
 export interface ApiTarget {
   /** The API root, ending in `/`: absolute, or relative to the page. */
@@ -14,7 +17,7 @@ export interface ApiTarget {
   language?: () => string | null | undefined
 }
 
-/** How the client's own calls go out (see `createAuthClient`'s `call`). */
+/** How the client's own calls go out (see `createCall`). */
 export interface CallOptions {
   body?: unknown
   /** Through the token-carrying fetch (the default), or plain (login, refresh, logout). */
@@ -120,5 +123,49 @@ export function timeoutSignal(ms: number, outer?: AbortSignal | null): { signal:
       clearTimeout(timer)
       outer?.removeEventListener('abort', follow)
     },
+  }
+}
+
+export interface CallTarget extends ApiTarget {
+  /** The default timeout of a call. */
+  timeoutMs: number
+  /** The token-carrying fetch (one shared refresh and retry after a 401). */
+  authFetch: FetchLike
+  /** The plain fetch, looked up per call. */
+  transport: () => FetchLike
+}
+
+/** The client's own `call`: one request to the API; any failure becomes an ApiError. */
+export function createCall(target: CallTarget): Call {
+  return async function call<T>(method: string, path: string, init: CallOptions = {}): Promise<{ status: number; data: T }> {
+    const { body, authenticated = true, headers: extra = {} } = init
+    const headers = new Headers({ Accept: 'application/json', ...extra })
+    if (body !== undefined) headers.set('Content-Type', 'application/json')
+    const timeout = timeoutSignal(init.timeoutMs ?? target.timeoutMs)
+    const request: RequestInit = {
+      method,
+      headers,
+      // The refresh cookie rides along, and comes back, also when the API is on another origin.
+      credentials: 'include',
+      signal: timeout.signal,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    }
+    const url = joinURL(target.baseURL, path)
+    try {
+      let response: Response
+      if (authenticated) response = await target.authFetch(url, request)
+      else {
+        addCsrfHeader(target, headers, method)
+        addLanguageHeader(target, headers)
+        response = await target.transport()(url, request)
+      }
+      if (!response.ok) throw await errorFromResponse(response)
+      const text = await response.text()
+      return { status: response.status, data: (text ? JSON.parse(text) : null) as T }
+    } catch (error) {
+      throw toApiError(error)
+    } finally {
+      timeout.done()
+    }
   }
 }

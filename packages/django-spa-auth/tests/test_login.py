@@ -15,7 +15,8 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, 
 from django.db.transaction import TransactionManagementError
 from django.test import Client
 from django.utils import timezone
-from spa_auth.internal import services, sessions_sql
+from spa_auth.internal.sessions import services
+from spa_auth.internal.sessions import sql as sessions_sql
 
 from tests.conftest import PASSWORD, bearer, login, me
 

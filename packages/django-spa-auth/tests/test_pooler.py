@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from django.db import ProgrammingError, connection, transaction
-from spa_auth.internal import pooler, sessions_sql
+from spa_auth.internal.sessions import pooler
+from spa_auth.internal.sessions import sql as sessions_sql
 
 pytestmark = pytest.mark.django_db
 

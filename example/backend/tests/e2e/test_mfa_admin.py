@@ -9,7 +9,7 @@ import time
 import pyotp
 import pytest
 from playwright.sync_api import Page, expect
-from spa_auth.internal import mfa
+from spa_auth.internal.mfa import services as mfa
 
 from tests.conftest import PASSWORD
 

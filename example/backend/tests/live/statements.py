@@ -5,7 +5,7 @@ app, or a connection health check's ``SELECT 1`` (which Django's query capture d
 see). The server logs each one while ``log_statement = 'all'``; this counts the lines
 written by every backend but the counter's own, leaving out the one PREPARE each new
 connection sends and the one question each process asks to tell whether a pooler stands
-in between (``spa_auth.internal.pooler``). Used by the live tier and by the bench.
+in between (``spa_auth.internal.sessions.pooler``). Used by the live tier and by the bench.
 """
 
 from __future__ import annotations

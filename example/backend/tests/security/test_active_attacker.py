@@ -16,7 +16,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.management import call_command
 from django.test import Client
 from spa_auth.conf import get_settings
-from spa_auth.internal import keys
+from spa_auth.internal.tokens import keys
 from spa_auth.models import AuditEvent, Session, ThrottleCounter
 
 from tests.conftest import PASSWORD, bearer, login

@@ -16,7 +16,7 @@ import jwt
 import pytest
 from django.test import Client
 from spa_auth.conf import get_settings
-from spa_auth.internal import keys
+from spa_auth.internal.tokens import keys
 
 from tests.conftest import PASSWORD, bearer, login
 

@@ -12,7 +12,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .internal import clock, mfa, store
+from .internal import clock
+from .internal.mfa import services as mfa
+from .internal.sessions import store
 from .models import AuditEvent, Session
 
 _HIDDEN = ["credential_digest", "rotated_by"]

@@ -19,7 +19,12 @@ class SpaAuthConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks, schema  # noqa: F401  (they register themselves)
-        from .internal import accounts, enrolment, mfa, receivers, tasks  # noqa: F401 (tasks)
+
+        # Imported for their tasks (``tasks.handles``) and rules (``accounts``).
+        from .internal.accounts import handlers, tasks  # noqa: F401
+        from .internal.mfa import enrolment  # noqa: F401
+        from .internal.mfa import services as mfa  # noqa: F401
+        from .internal.sessions import receivers
 
         user_login_failed.connect(receivers.record_login_failure, dispatch_uid="spa_auth.failed")
         user_logged_in.connect(receivers.link_django_session, dispatch_uid="spa_auth.logged_in")
@@ -55,7 +60,7 @@ def _without_missing_factor(
     "required_for_staff"``, a staff account without a factor: its login form refuses one,
     and this refuses a session opened through another door (a project's own ``LoginView``,
     ``force_login``). Refused, the admin sends the browser to its login page."""
-    from .internal import mfa
+    from .internal.mfa import services as mfa
 
     def checked(request: HttpRequest) -> bool:
         return has_permission(request) and not mfa.staff_needs_mfa(request.user)

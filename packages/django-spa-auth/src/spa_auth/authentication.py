@@ -12,7 +12,7 @@ from rest_framework.request import Request
 
 from .conf import get_settings
 from .errors import AuthError, authenticate_header, to_public
-from .internal import services
+from .internal.sessions import services
 
 
 class JWTSessionAuthentication(BaseAuthentication):

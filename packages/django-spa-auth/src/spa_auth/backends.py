@@ -22,17 +22,15 @@ from django.http import HttpRequest
 
 from .conf import get_settings
 from .errors import ThrottledError
-from .internal import mfa, network, throttling
+from .internal.mfa import services as mfa
+from .internal.throttling import limits as throttling
+from .internal.throttling import network
+from .internal.throttling.limits import THROTTLED_ATTRIBUTE, throttled_error
 
-THROTTLED_ATTRIBUTE = "spa_auth_throttled"
 # Passed to authenticate() by callers that ask for the second factor themselves.
 MFA_ARGUMENT = "spa_auth_mfa"
 _FLOOR_MARGIN = 1.25
-
-
-def throttled_error(request: HttpRequest | None) -> ThrottledError | None:
-    """The throttle that refused the last ``authenticate()`` on this request, if any."""
-    return getattr(request, THROTTLED_ATTRIBUTE, None)
+__all__ = ["MFA_ARGUMENT", "THROTTLED_ATTRIBUTE", "ThrottledModelBackend", "throttled_error"]
 
 
 class ThrottledModelBackend(ModelBackend):

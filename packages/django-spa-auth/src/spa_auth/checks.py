@@ -16,9 +16,9 @@ from django.core.checks import Error, Tags, Warning, register
 from django.db import DatabaseError, connections, router
 
 from .conf import SYMMETRIC_ALGORITHMS, AuthSettings, get_settings
-from .internal import pooler
-from .internal.keys import access_keys
-from .internal.keyset import ASYMMETRIC_ALGORITHMS, KeysetError
+from .internal.sessions import pooler
+from .internal.tokens.keys import access_keys
+from .internal.tokens.keyset import ASYMMETRIC_ALGORITHMS, KeysetError
 from .models import Session
 
 _LOOPBACK = {"localhost", "127.0.0.1", "[::1]", "::1"}
@@ -152,7 +152,7 @@ def check_database(app_configs: Any = None, **kwargs: Any) -> list[Any]:
 @register(Tags.database)
 def check_pooler(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[Any]:
     """Warn about a PostgreSQL database that answers through a connection pooler while its
-    settings do not say so: spa_auth copes by itself (``internal.pooler``), but Django's
+    settings do not say so: spa_auth copes by itself (``internal.sessions.pooler``), but Django's
     ``QuerySet.iterator()`` opens server-side cursors that a transaction pooler loses."""
     warnings: list[Any] = []
     for alias in sorted(databases or ()):

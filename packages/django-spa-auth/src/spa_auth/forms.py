@@ -22,7 +22,10 @@ from django.utils.translation import gettext_lazy
 from .backends import MFA_ARGUMENT, throttled_error
 from .conf import get_settings
 from .errors import CodeInvalidError, ThrottledError
-from .internal import clock, mfa, store, throttling
+from .internal import clock
+from .internal.mfa import services as mfa
+from .internal.sessions import store
+from .internal.throttling import limits as throttling
 from .models import AuditEvent
 
 

@@ -25,8 +25,9 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse
 
-from .internal import clock, services, store
-from .internal.receivers import LINK_KEY
+from .internal import clock
+from .internal.sessions import services, store
+from .internal.sessions.receivers import LINK_KEY
 
 
 class SpaAuthMiddleware:

@@ -143,7 +143,7 @@ class AccountEmail(models.Model):
 class AccountKey(models.Model):
     """A single-use key mailed to a user, or to the address of a sign-up. Only a digest of
     the key is stored, with a digest of the state it was issued for
-    (``account_keys.state_of``): a new password or address makes every key issued before
+    (``accounts.keys.state_of``): a new password or address makes every key issued before
     it stale."""
 
     class Purpose(models.TextChoices):

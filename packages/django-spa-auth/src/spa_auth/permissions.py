@@ -9,7 +9,8 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
 from .conf import get_settings
-from .internal import mfa, step_up
+from .internal.mfa import services as mfa
+from .internal.mfa import step_up
 
 
 class IsStaff(BasePermission):

@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .conf import get_settings
-from .internal import throttling
+from .internal.throttling import limits as throttling
 from .models import Session
 
 

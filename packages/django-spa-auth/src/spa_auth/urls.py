@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from .internal import account_views, enrolment_views, mfa_views, passkey_views, views
+from .internal.api import account_views, enrolment_views, mfa_views, passkey_views
+from .internal.api import session_views as views
 
 app_name = "spa_auth"
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 def digest_fingerprints(apps, schema_editor):
     """Sessions held the last 32 characters of the password hash; they now hold a keyed
     digest. Sessions whose user still has that password keep working."""
-    from spa_auth.internal.keys import credential_digest
+    from spa_auth.internal.tokens.keys import credential_digest
 
     Session = apps.get_model("spa_auth", "Session")
     live = Session.objects.filter(revoked_at__isnull=True).select_related("user")

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from spa_auth.conf import get_settings
-from spa_auth.internal import keyset
+from spa_auth.internal.tokens import keyset
 
 
 class Command(BaseCommand):

@@ -7,7 +7,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from spa_auth.internal import mfa, tasks
+from spa_auth.internal.accounts import tasks
+from spa_auth.internal.mfa import services as mfa
 
 
 class Command(BaseCommand):

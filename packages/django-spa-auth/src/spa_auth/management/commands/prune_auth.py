@@ -7,7 +7,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from spa_auth.conf import get_settings
-from spa_auth.internal import account_keys, clock, store
+from spa_auth.internal import clock
+from spa_auth.internal.accounts import keys as account_keys
+from spa_auth.internal.sessions import store
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from spa_auth.internal import services
+from spa_auth.internal.sessions import services
 
 
 class Command(BaseCommand):

@@ -6,7 +6,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from spa_auth.internal import accounts, clock, tasks  # noqa: F401  (accounts: its tasks)
+from spa_auth.internal import clock
+from spa_auth.internal.accounts import (
+    handlers,  # noqa: F401  (its tasks)
+    tasks,
+)
 from spa_auth.models import AccountTask
 
 

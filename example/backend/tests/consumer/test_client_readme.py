@@ -34,6 +34,7 @@ declare global {
   const email: string
   const password: string
   const code: string
+  const i18n: { global: { locale: { value: string } } }
 }
 """
 # What a snippet that goes on from "Five minutes" has from it.
@@ -50,6 +51,8 @@ def modules() -> dict[str, str]:
         "mfa.ts": FROM_FIVE_MINUTES + snippet("client-mfa"),
         "step-up.ts": "import { createAuthClient } from '@spa-auth/client'\n"
         + snippet("client-step-up"),
+        "language.ts": "import { createAuthClient } from '@spa-auth/client'\n"
+        + snippet("client-language"),
     }
 
 

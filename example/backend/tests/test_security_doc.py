@@ -18,6 +18,9 @@ ALIASES = {
     "mfa": "test_mfa.py",
     "passkeys": "test_passkeys.py",
     "attacker_doors": "security/test_account_doors.py",
+    "provider_doors": "security/test_provider_doors.py",
+    "providers": "test_providers.py",
+    "live_providers": "live/test_providers_live.py",
 }
 
 

@@ -75,6 +75,7 @@ def test_the_session_list_shows_live_sessions_and_marks_the_current_one(user):
     assert set(current[0]) == {
         "id",
         "kind",
+        "provider",
         "created",
         "last_used",
         "expires",
@@ -82,6 +83,7 @@ def test_the_session_list_shows_live_sessions_and_marks_the_current_one(user):
         "ip",
         "current",
     }
+    assert current[0]["provider"] == ""  # a password login; a provider's id otherwise
 
 
 def test_revoking_one_session_ends_only_that_one(user):

@@ -25,8 +25,9 @@ RANKS = {
     "sessions": 2,
     "accounts": 3,
     "mfa": 4,
-    "login": 5,
-    "api": 6,
+    "providers": 5,
+    "login": 6,
+    "api": 7,
 }
 ROOT_MODULES = {INTERNAL, f"{INTERNAL}.clock"}
 MAX_LINES = 400

@@ -24,6 +24,7 @@ class SpaAuthConfig(AppConfig):
         from .internal.accounts import handlers, tasks  # noqa: F401
         from .internal.mfa import enrolment  # noqa: F401
         from .internal.mfa import services as mfa  # noqa: F401
+        from .internal.providers import links  # noqa: F401  (its mail task)
         from .internal.sessions import receivers
 
         user_login_failed.connect(receivers.record_login_failure, dispatch_uid="spa_auth.failed")

@@ -283,3 +283,37 @@ def check_accounts(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             )
         )
     return found
+
+
+@register(Tags.security)
+def check_providers(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Sign-in providers: each entry complete, every URL HTTPS (plain HTTP on loopback
+    only), and an app to come back to."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from .internal.providers import config
+
+    try:
+        conf = get_settings()
+    except (TypeError, ValueError):
+        return []  # check_configuration reports it (E010)
+    try:
+        found = config.parse(conf.providers)
+    except ImproperlyConfigured as error:
+        return [
+            Error(
+                f"PROVIDERS: {error}",
+                hint="See the package README's providers section for each key.",
+                id="spa_auth.E040",
+            )
+        ]
+    if found and not conf.frontend_url:
+        return [
+            Error(
+                "PROVIDERS are set but FRONTEND_URL is not.",
+                hint="A provider sign-in comes back to the app at FRONTEND_URL, and the "
+                "redirect URI is built from API_URL or FRONTEND_URL, never the request.",
+                id="spa_auth.E041",
+            )
+        ]
+    return []

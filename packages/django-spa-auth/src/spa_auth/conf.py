@@ -93,6 +93,18 @@ class AuthSettings:
     webauthn_rp_name: str | None = None
     webauthn_origins: tuple[str, ...] = ()
     webauthn_challenge_lifetime: timedelta = timedelta(minutes=5)
+    # Sign-in providers: a list of dicts, each {"id", "name", "issuer", "client_id",
+    # "client_secret"} and optionally "kind" (a preset: "google", "microsoft", "apple",
+    # "github"); see the package README. Read and checked by ``internal.providers.config``.
+    providers: tuple[dict[str, Any], ...] = ()
+    # The public origin of the API, for the providers' redirect URI, when it is not
+    # FRONTEND_URL's (the separate-origin recipe); never the request's Host header.
+    api_url: str | None = None
+    # The app's login page, where a provider sign-in that failed or needs a second
+    # factor comes back.
+    login_path: str = "/login"
+    provider_flow_lifetime: timedelta = timedelta(minutes=10)
+    provider_timeout: float = 10.0
 
 
 _FIELD_NAMES = frozenset(f.name for f in fields(AuthSettings))
@@ -123,6 +135,8 @@ def _build(source: dict[str, Any]) -> AuthSettings:
             value, (int, float)
         ):
             overrides[key] = timedelta(seconds=value)
+    if isinstance(overrides.get("providers"), list):
+        overrides["providers"] = tuple(overrides["providers"])
     for key in ("issuer", "audience"):
         if key in overrides and not (isinstance(overrides[key], str) and overrides[key]):
             raise ValueError(f"SPA_AUTH {key.upper()} must be a non-empty string")

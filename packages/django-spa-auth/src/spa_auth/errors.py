@@ -187,6 +187,64 @@ class PasskeysNotConfiguredError(AuthError):
     code = "passkeys_not_configured"
 
 
+class ProviderError(AuthError):
+    """A sign-in provider's answer could not be used: an error it reported, a malformed
+    answer, or an ID token that fails a check. The detail is logged, never shown."""
+
+    code = "provider_error"
+
+
+class ProviderUnavailableError(ProviderError):
+    """The provider did not answer in time, or not at all."""
+
+    code = "provider_unavailable"
+
+
+class ProviderCancelledError(ProviderError):
+    """The person cancelled at the provider (``access_denied``)."""
+
+    code = "provider_cancelled"
+
+
+class ProviderStateError(ProviderError):
+    """A callback with no live flow of this provider begun by this browser: forged,
+    replayed, stale, or opened in another browser (login CSRF)."""
+
+    code = "provider_state_invalid"
+
+
+class UnknownProviderError(AuthError):
+    code = "provider_unknown"
+
+
+class ProviderAccountExistsError(AuthError):
+    """A new identity whose address belongs to an account: nothing is linked by address."""
+
+    code = "provider_account_exists"
+
+
+class ProviderEmailUnverifiedError(AuthError):
+    """A new identity whose provider does not say its address is verified (or gave none)."""
+
+    code = "provider_email_unverified"
+
+
+class AccountInactiveError(AuthError):
+    code = "account_inactive"
+
+
+class IdentityInUseError(AuthError):
+    """Connecting an identity that is linked to another account."""
+
+    code = "identity_in_use"
+
+
+class LastWayInError(AuthError):
+    """Disconnecting the account's only way in."""
+
+    code = "last_way_in"
+
+
 class Public(NamedTuple):
     status: int
     code: str
@@ -247,6 +305,41 @@ _TABLE: dict[type[AuthError], Public] = {
         503,
         "passkeys_not_configured",
         _("This server is not set up for passkeys (WEBAUTHN_RP_ID or FRONTEND_URL)."),
+    ),
+    ProviderUnavailableError: Public(
+        503, "provider_unavailable", _("The sign-in provider did not answer. Try again later.")
+    ),
+    ProviderCancelledError: Public(400, "provider_cancelled", _("The sign-in was cancelled.")),
+    ProviderStateError: Public(
+        400,
+        "provider_state_invalid",
+        _("This sign-in expired or was begun in another browser. Start it again."),
+    ),
+    ProviderError: Public(
+        400, "provider_error", _("The sign-in provider's answer could not be used.")
+    ),
+    UnknownProviderError: Public(404, "provider_unknown", _("There is no such sign-in provider.")),
+    ProviderAccountExistsError: Public(
+        409,
+        "provider_account_exists",
+        _(
+            "An account with this address exists. Sign in to it, then connect this provider "
+            "from the account page."
+        ),
+    ),
+    ProviderEmailUnverifiedError: Public(
+        400,
+        "provider_email_unverified",
+        _("The sign-in provider did not confirm an address for this account."),
+    ),
+    AccountInactiveError: Public(403, "account_inactive", _("This account is disabled.")),
+    IdentityInUseError: Public(
+        409, "identity_in_use", _("This sign-in belongs to another account.")
+    ),
+    LastWayInError: Public(
+        400,
+        "last_way_in",
+        _("This is the account's only way to sign in. Set a password or add a passkey first."),
     ),
 }
 

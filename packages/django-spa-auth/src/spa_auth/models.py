@@ -45,6 +45,8 @@ class Session(models.Model):
     # re-authentication, read by step-up checks.
     auth_time = models.DateTimeField(null=True, blank=True)
     amr = models.CharField(max_length=64, blank=True, default="pwd")
+    # The provider (its id in ``PROVIDERS``) of a session opened by signing in with one.
+    provider = models.CharField(max_length=32, blank=True, default="")
     user_agent = models.CharField(max_length=512, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
 
@@ -88,6 +90,9 @@ class AuditEvent(models.Model):
         MFA_RESET = "mfa_reset"
         MFA_ENROLMENT_LINK = "mfa_enrolment_link"
         MFA_ENROLMENT_GRANTED = "mfa_enrolment_granted"
+        PROVIDER_LOGIN_FAILED = "provider_login_failed"
+        PROVIDER_CONNECTED = "provider_connected"
+        PROVIDER_DISCONNECTED = "provider_disconnected"
 
     created_at = models.DateTimeField(db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -271,3 +276,60 @@ class Challenge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} challenge"
+
+
+class ProviderIdentity(models.Model):
+    """An account's identity at a sign-in provider: the pair (issuer, subject), which is
+    the identity, never the address the provider reports (nOAuth). The address and name
+    are what the provider said last, for the account page only."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="provider_identities"
+    )
+    provider = models.CharField(max_length=32)
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    email = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "subject"], name="spa_auth_identity_issuer_subject"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} identity of user {self.user_id}"
+
+
+class ProviderFlow(models.Model):
+    """A sign-in (or a connection) begun at a provider and not yet back: its ``state``
+    (the key, kept as a keyed digest), the browser that began it (a keyed digest of its
+    flow cookie), and the secrets the callback needs, which never reach the browser."""
+
+    class Intent(models.TextChoices):
+        LOGIN = "login"
+        CONNECT = "connect"
+
+    digest = models.CharField(max_length=64, primary_key=True)
+    browser = models.CharField(max_length=64)
+    provider = models.CharField(max_length=32)
+    intent = models.CharField(max_length=16, choices=Intent.choices)
+    # The signed-in user a connection is for; None for a sign-in.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    code_verifier = models.CharField(max_length=128)
+    nonce = models.CharField(max_length=64)
+    next = models.CharField(max_length=512, blank=True)
+    # What a form-post callback (Apple) carried besides the code: the name, given once.
+    extra = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.intent} flow at {self.provider}"

@@ -102,7 +102,17 @@ class SessionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Session
-        fields = ["id", "kind", "created", "last_used", "expires", "user_agent", "ip", "current"]
+        fields = [
+            "id",
+            "kind",
+            "provider",
+            "created",
+            "last_used",
+            "expires",
+            "user_agent",
+            "ip",
+            "current",
+        ]
         read_only_fields = fields
 
     def get_expires(self, session: Session) -> str:

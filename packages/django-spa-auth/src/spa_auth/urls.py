@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .internal.api import account_views, enrolment_views, mfa_views, passkey_views
+from .internal.api import account_views, enrolment_views, mfa_views, passkey_views, provider_views
 from .internal.api import session_views as views
 
 app_name = "spa_auth"
@@ -83,6 +83,33 @@ urlpatterns = [
         "reauthenticate/options/",
         passkey_views.ReauthenticateOptionsView.as_view(),
         name="reauthenticate_options",
+    ),
+    path("providers/", provider_views.ProviderListView.as_view(), name="providers"),
+    path("providers/pending/", provider_views.PendingLoginView.as_view(), name="provider_pending"),
+    path(
+        "providers/identities/",
+        provider_views.IdentityListView.as_view(),
+        name="provider_identities",
+    ),
+    path(
+        "providers/identities/<uuid:identity_id>/",
+        provider_views.IdentityDetailView.as_view(),
+        name="provider_identity",
+    ),
+    path(
+        "providers/<slug:provider_id>/login/",
+        provider_views.ProviderLoginView.as_view(),
+        name="provider_login",
+    ),
+    path(
+        "providers/<slug:provider_id>/callback/",
+        provider_views.ProviderCallbackView.as_view(),
+        name="provider_callback",
+    ),
+    path(
+        "providers/<slug:provider_id>/connect/",
+        provider_views.ConnectView.as_view(),
+        name="provider_connect",
     ),
     path("csrf/", views.CsrfView.as_view(), name="csrf"),
     path("jwks/", views.JwksView.as_view(), name="jwks"),

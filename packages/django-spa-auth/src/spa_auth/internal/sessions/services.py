@@ -35,6 +35,8 @@ Kind = AuditEvent.Kind
 # RFC 8176: the method of proof of a session opened by a password alone (the second
 # factors' values are ``mfa``'s).
 PASSWORD = "pwd"
+# A session opened by signing in with a provider (the value Entra ID uses in its own amr).
+FEDERATED = "fed"
 
 
 @dataclass(frozen=True)
@@ -134,25 +136,32 @@ def open_session(
     *,
     username: str = "",
     amr: list[str] | None = None,
+    provider: str = "",
 ) -> IssuedTokens:
     """A new token session for a user whose credentials were just checked (``amr``: how,
-    RFC 8176; a password alone by default)."""
+    RFC 8176; a password alone by default; ``provider``: the provider signed in with)."""
     conf = get_settings()
     now = clock.now()
     keys.access_keys(conf)  # no signing key (a KeysetError): fail before any row is written
     methods = " ".join(amr or [PASSWORD])
     session = store.create_session(
-        user, now=now, conf=conf, user_agent=client.user_agent, ip=client.ip, amr=methods
+        user,
+        now=now,
+        conf=conf,
+        user_agent=client.user_agent,
+        ip=client.ip,
+        amr=methods,
+        provider=provider,
     )
     store.record_event(
-        Kind.LOGIN if methods == PASSWORD else Kind.MFA_LOGIN,
+        Kind.LOGIN if methods in (PASSWORD, FEDERATED) else Kind.MFA_LOGIN,
         now=now,
         user=user,
         session_id=session.pk,
         username=username or user.get_username(),
         ip=client.ip,
         user_agent=client.user_agent,
-        detail=methods,
+        detail=f"{methods} {provider}".strip(),
     )
     # The session is named so that ``receivers.link_django_session`` opens no second one.
     user_logged_in.send(sender=user.__class__, request=request, user=user, spa_auth_session=session)

@@ -29,6 +29,7 @@ def create_session(
     ip: str | None,
     kind: str = Session.Kind.TOKEN,
     amr: str = "pwd",
+    provider: str = "",
 ) -> Session:
     absolute = now + conf.refresh_absolute_lifetime
     session = Session.objects.create(
@@ -36,6 +37,7 @@ def create_session(
         created_at=now,
         auth_time=now,
         amr=amr,
+        provider=provider,
         last_used_at=now,
         idle_expires_at=now + conf.refresh_idle_lifetime,  # as every rotation sets it
         absolute_expires_at=absolute,

@@ -9,13 +9,15 @@ from django.core.management.base import BaseCommand, CommandParser
 from spa_auth.conf import get_settings
 from spa_auth.internal import clock
 from spa_auth.internal.accounts import keys as account_keys
+from spa_auth.internal.providers import flows
 from spa_auth.internal.sessions import store
 
 
 class Command(BaseCommand):
     help = (
         "Delete expired and revoked sessions, audit events past their retention, "
-        "throttle counters that have run out, and expired account keys and challenges."
+        "throttle counters that have run out, and expired account keys, challenges and "
+        "sign-in flows."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -30,7 +32,8 @@ class Command(BaseCommand):
         counters = store.prune_throttle_counters(now=now, batch_size=batch_size)
         keys = account_keys.prune(now=now)
         challenges = store.prune_challenges(now=now, batch_size=batch_size)
+        provider_flows = flows.prune(now=now)
         self.stdout.write(
             f"Deleted {sessions} sessions, {events} audit events, {counters} throttle counters, "
-            f"{keys} account keys and {challenges} challenges."
+            f"{keys} account keys, {challenges} challenges and {provider_flows} sign-in flows."
         )

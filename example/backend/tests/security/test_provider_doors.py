@@ -116,6 +116,8 @@ def test_a_first_sign_in_makes_an_account_and_a_session(
     sessions = client.get(f"{AUTH}/sessions/", **bearer(token)).json()
     assert [s["provider"] for s in sessions["results"]] == ["fake"]
     assert AuditEvent.objects.filter(kind="login", detail="fed fake").exists()
+    # Its page offers "Set a password" (a mailed reset link), not "Change password".
+    assert client.get(f"{AUTH}/account/", **bearer(token)).json() == {"has_password": False}
 
 
 # P1: login CSRF.

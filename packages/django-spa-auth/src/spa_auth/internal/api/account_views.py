@@ -16,7 +16,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, status
+from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -254,7 +254,19 @@ class EmailChangeConfirmView(PublicAuthView):
 
 
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")
+class AccountStateSerializer(serializers.Serializer):
+    has_password = serializers.BooleanField()
+
+
 class AccountView(_SignedInAccountView):
+    @extend_schema(
+        responses={200: AccountStateSerializer, 401: ERROR}, summary="The account's ways in"
+    )
+    def get(self, request: Request) -> Response:
+        """``has_password``: false for an account made by a provider sign-in, whose page
+        offers "Set a password" (a reset link mailed to its proven address)."""
+        return Response({"has_password": request.user.has_usable_password()})
+
     @extend_schema(
         request=AccountDeleteSerializer,
         responses={204: NO_CONTENT, 400: ERROR, 401: ERROR, 429: ERROR},

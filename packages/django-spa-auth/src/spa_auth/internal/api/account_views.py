@@ -253,11 +253,11 @@ class EmailChangeConfirmView(PublicAuthView):
         )
 
 
-@method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class AccountStateSerializer(serializers.Serializer):
     has_password = serializers.BooleanField()
 
 
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class AccountView(_SignedInAccountView):
     @extend_schema(
         responses={200: AccountStateSerializer, 401: ERROR}, summary="The account's ways in"

@@ -84,6 +84,15 @@ $(LIGHTHOUSE_STAMP): $(LIGHTHOUSE)/package.json $(LIGHTHOUSE)/package-lock.json
 	cd $(LIGHTHOUSE) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# panva's oidc-provider, pinned: the OpenID provider the live and end-to-end tiers sign in
+# with, on loopback (tools/oidc-provider/server.js).
+OIDC_PROVIDER := tools/oidc-provider
+OIDC_PROVIDER_STAMP := $(OIDC_PROVIDER)/node_modules/.installed
+
+$(OIDC_PROVIDER_STAMP): $(OIDC_PROVIDER)/package.json $(OIDC_PROVIDER)/package-lock.json
+	cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 # The packages are built before the example installs them (order only: a rebuilt package
 # needs no new npm ci, the links stay) and before the example is built against them.
 $(NODE_STAMP): $(EXAMPLE_FRONTEND)/package.json $(EXAMPLE_FRONTEND)/package-lock.json | $(JS_DISTS)
@@ -131,7 +140,7 @@ lint: $(DEV_STAMP) $(NODE_STAMP) $(JS_DISTS)
 format: $(DEV_STAMP)
 	$(BIN)/ruff format $(PY_TREES) && $(BIN)/ruff check --fix $(PY_TREES)
 
-test: $(DEV_STAMP) prepare lint $(LIGHTHOUSE_STAMP)
+test: $(DEV_STAMP) prepare lint $(LIGHTHOUSE_STAMP) $(OIDC_PROVIDER_STAMP)
 	for p in $(JS_PACKAGES); do (cd $$p && npx vitest run) || exit 1; done
 	cd $(EXAMPLE_FRONTEND) && npx vitest run
 	cd $(PACKAGE) && ../../$(BIN)/nox --no-color
@@ -156,5 +165,5 @@ dist: $(RUNTIME_STAMP) $(JS_DISTS)
 clean:
 	rm -rf dist $(VENV) $(EXAMPLE_FRONTEND)/node_modules $(EXAMPLE_FRONTEND)/dist var \
 		$(addsuffix /node_modules,$(JS_PACKAGES)) $(addsuffix /dist,$(JS_PACKAGES)) \
-		$(LIGHTHOUSE)/node_modules \
+		$(LIGHTHOUSE)/node_modules $(OIDC_PROVIDER)/node_modules \
 		$(EXAMPLE_BACKEND)/test-artifacts

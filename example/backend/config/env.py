@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -34,6 +35,17 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_json_list(name: str) -> list[Any]:
+    """A JSON list (``OIDC_PROVIDERS``); unset or empty is an empty list."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return []
+    parsed = json.loads(value)
+    if not isinstance(parsed, list):
+        raise ValueError(f"{name} must be a JSON list")
+    return parsed
 
 
 def secret_key(var_dir: Path) -> str:

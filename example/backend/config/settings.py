@@ -7,7 +7,15 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from .env import email_settings, env_bool, env_int, env_list, env_str, secret_key
+from .env import (
+    email_settings,
+    env_bool,
+    env_int,
+    env_json_list,
+    env_list,
+    env_str,
+    secret_key,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 EXAMPLE_DIR = BASE_DIR.parent
@@ -218,6 +226,11 @@ SPA_AUTH = {
     "REAUTHENTICATION_MAX_AGE": env_int("REAUTHENTICATION_MAX_AGE", 600),
     "WEBAUTHN_RP_ID": env_str("WEBAUTHN_RP_ID") or None,
     "WEBAUTHN_ORIGINS": tuple(env_list("WEBAUTHN_ORIGINS")),
+    # Sign-in providers: a JSON list of {"id", "name", "issuer", "client_id",
+    # "client_secret"} (and "kind": google, microsoft, apple, github). The redirect URI to
+    # register at each is API_URL (else FRONTEND_URL) + /api/v1/auth/providers/<id>/callback/.
+    "PROVIDERS": env_json_list("OIDC_PROVIDERS"),
+    "API_URL": env_str("API_URL") or None,
 }
 
 REST_FRAMEWORK = {

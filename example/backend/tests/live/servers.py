@@ -437,3 +437,72 @@ class PgBouncer:
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+# --- an OpenID provider -------------------------------------------------------------
+
+OIDC_PROVIDER = BACKEND.parents[1] / "tools" / "oidc-provider"
+
+
+class OidcProvider:
+    """panva's oidc-provider (``tools/oidc-provider/server.js``) with one confidential
+    client whose redirect URIs are given; ``person`` sets the claims of someone who can
+    sign in there, by typing their id on its page (``sign_in`` does so over HTTP)."""
+
+    client_id = "spa-live"
+    client_secret = "spa-live-secret"
+
+    def __init__(self, redirect_uris: list[str]) -> None:
+        self.redirect_uris = redirect_uris
+        self.issuer = ""
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> OidcProvider:
+        client = {
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "redirect_uris": self.redirect_uris,
+        }
+        self.process = subprocess.Popen(
+            ["node", "server.js"],
+            cwd=OIDC_PROVIDER,
+            env={**os.environ, "PORT": "0", "CLIENT": json.dumps(client)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if line.startswith("listening "):
+                self.issuer = f"http://{LOOPBACK}:{int(line.split()[1])}"
+                return self
+            if not line and self.process.poll() is not None:
+                break
+        self.stop()
+        raise RuntimeError("oidc-provider did not start (make test installs it)")
+
+    def provider_setting(self, provider_id: str = "local", name: str = "Local ID") -> dict[str, str]:
+        return {
+            "id": provider_id,
+            "name": name,
+            "issuer": self.issuer,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+        }
+
+    def person(self, person_id: str, **claims: Any) -> None:
+        host, port = self.issuer.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        connection.request("PUT", f"/test/people/{person_id}", json.dumps(claims))
+        assert connection.getresponse().status == 204
+        connection.close()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.terminate()
+                self.process.wait(timeout=10)
+            if self.process.stdout is not None:
+                self.process.stdout.close()

@@ -483,7 +483,9 @@ class OidcProvider:
         self.stop()
         raise RuntimeError("oidc-provider did not start (make test installs it)")
 
-    def provider_setting(self, provider_id: str = "local", name: str = "Local ID") -> dict[str, str]:
+    def provider_setting(
+        self, provider_id: str = "local", name: str = "Local ID"
+    ) -> dict[str, str]:
         return {
             "id": provider_id,
             "name": name,

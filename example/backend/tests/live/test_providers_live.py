@@ -108,7 +108,9 @@ def test_a_cancelled_sign_in_comes_back_to_the_login_page_with_its_code(
     server, provider = site
     provider.person("bob", email="bob@mail.example", email_verified=True)
     browser = requests.Session()
-    arrived = browser.get(at_provider(browser, server, "bob", action="cancel"), allow_redirects=False)
+    arrived = browser.get(
+        at_provider(browser, server, "bob", action="cancel"), allow_redirects=False
+    )
     assert arrived.headers["Location"] == f"{server.url}/login?provider_error=provider_cancelled"
     assert "refresh_token" not in browser.cookies
 

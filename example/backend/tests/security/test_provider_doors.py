@@ -120,6 +120,18 @@ def test_a_first_sign_in_makes_an_account_and_a_session(
     assert client.get(f"{AUTH}/account/", **bearer(token)).json() == {"has_password": False}
 
 
+def test_with_sign_up_closed_a_provider_makes_no_account_but_known_ones_sign_in(
+    db: None, client: Client, fake: Any, settings: Any
+) -> None:
+    landing(sign_in(client, fake, **person("known")))
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "SIGNUP_ENABLED": False}
+    client.cookies.clear()
+    assert error_of(sign_in(client, fake, **person("newcomer"))) == "signup_disabled"
+    assert not get_user_model().objects.filter(email="newcomer@mail.example").exists()
+    client.cookies.clear()
+    assert landing(sign_in(client, fake, **person("known")))[1] == {}
+
+
 # P1: login CSRF.
 
 

@@ -50,6 +50,8 @@ class FakeProvider:
     # GitHub-shaped: the user and address answers, per access token.
     github: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    # Apple-shaped: the public key its client secrets (ES256 JWTs) must verify with.
+    apple_key: Any = None
     port: int = 0
 
     @property
@@ -142,7 +144,9 @@ class FakeProvider:
         client_id, secret = form.get("client_id"), form.get("client_secret")
         if authorization.startswith("Basic "):
             client_id, _, secret = base64.b64decode(authorization[6:]).decode().partition(":")
-        if (client_id, secret) != (CLIENT_ID, CLIENT_SECRET):
+        if (client_id, secret) != (CLIENT_ID, CLIENT_SECRET) and not self._apple_secret(
+            client_id, secret
+        ):
             return 401, {"error": "invalid_client"}
         grant = self.grants.get(form.get("code", ""))
         if grant is None or grant.used or form.get("redirect_uri") != grant.redirect_uri:
@@ -162,6 +166,17 @@ class FakeProvider:
             "expires_in": 300,
             "id_token": self.id_token(grant.claims, grant.nonce),
         }
+
+    def _apple_secret(self, client_id: str | None, secret: str | None) -> bool:
+        if self.apple_key is None or client_id != CLIENT_ID or not secret:
+            return False
+        try:
+            claims = jwt.decode(
+                secret, self.apple_key, algorithms=["ES256"], audience="https://appleid.apple.com"
+            )
+        except jwt.PyJWTError:
+            return False
+        return claims.get("sub") == CLIENT_ID and claims.get("iss") == "TEAM123456"
 
     def start(self) -> FakeProvider:
         provider = self

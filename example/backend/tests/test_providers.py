@@ -319,3 +319,40 @@ def test_a_cancelled_sign_in_comes_back_with_its_code(
     response = come_back(client, {"error": "access_denied", "state": state})
     assert landing(response) == ("/login", {"provider_error": "provider_cancelled"})
     assert jwt and person
+
+
+def test_apple_signs_its_client_secret_with_the_teams_key(
+    db: None, client: Client, fake: FakeProvider, settings: Any
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    apple = {
+        "id": "apple",
+        "kind": "apple",
+        "issuer": fake.issuer,
+        "client_id": CLIENT_ID,
+        "team_id": "TEAM123456",
+        "key_id": "KEY1",
+        "private_key": pem,
+    }
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "PROVIDERS": [apple]}
+    fake.apple_key = key.public_key()
+    url = begin(client, "apple")
+    params = fake.authorize(url, sub="apple-2", email="a2@mail.example", email_verified="true")
+    assert landing(come_back(client, params, "apple"))[1] == {}
+    # A wrong team key is refused by the provider, and said as the provider's error.
+    fake.apple_key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    client.cookies.clear()
+    url = begin(client, "apple")
+    params = fake.authorize(url, sub="apple-3", email="a3@mail.example", email_verified="true")
+    assert landing(come_back(client, params, "apple"))[1] == {"provider_error": "provider_error"}
+    # A key that is not P-256 PEM is named at startup.
+    with pytest.raises(ImproperlyConfigured, match="private_key"):
+        config.parse([{**apple, "private_key": "not a key"}])

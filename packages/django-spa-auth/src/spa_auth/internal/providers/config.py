@@ -46,9 +46,11 @@ _PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 _ENDPOINTS = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "emails_endpoint")
+# Apple signs its client secret itself: a short-lived ES256 JWT made with the team's key.
+_APPLE_KEYS = ("team_id", "key_id", "private_key")
 _KEYS = frozenset(
     {"id", "name", "kind", "issuer", "client_id", "client_secret", "scopes", "tenant"}
-    | {"trusted_tenants", "response_mode", *_ENDPOINTS}
+    | {"trusted_tenants", "response_mode", *_ENDPOINTS, *_APPLE_KEYS}
 )
 
 
@@ -69,6 +71,10 @@ class Provider:
     token_endpoint: str | None = None
     userinfo_endpoint: str | None = None
     emails_endpoint: str | None = None
+    # Apple: the team, key id and PEM private key its client secret is signed with.
+    team_id: str | None = None
+    key_id: str | None = None
+    private_key: str | None = field(default=None, repr=False)
 
     @property
     def is_oidc(self) -> bool:
@@ -128,7 +134,17 @@ def _provider(entry: Any) -> Provider:
         raise ImproperlyConfigured(
             f"Provider id {provider_id!r}: 1 to 32 of a-z, 0-9, _ and -, starting alphanumeric"
         )
-    for key in ("name", "issuer", "client_id", "client_secret"):
+    signs_secret = kind == "apple" and "client_secret" not in values
+    if signs_secret:
+        values["client_secret"] = "-"  # made at each token request (``secrets``)
+    needed = (
+        "name",
+        "issuer",
+        "client_id",
+        "client_secret",
+        *(_APPLE_KEYS if signs_secret else ()),
+    )
+    for key in needed:
         if not isinstance(values.get(key), str) or not values[key]:
             raise ImproperlyConfigured(f"Provider {provider_id!r} needs a {key!r} string")
     for key in ("issuer", *_ENDPOINTS):
@@ -136,6 +152,8 @@ def _provider(entry: Any) -> Provider:
             require_safe_url(values[key], f"Provider {provider_id!r} {key}")
     if kind == "github" and not all(values.get(key) for key in _ENDPOINTS):
         raise ImproperlyConfigured(f"Provider {provider_id!r} lacks an endpoint")
+    if signs_secret:
+        _require_apple_key(provider_id, values["private_key"])
     scopes = values.get("scopes", Provider.scopes)
     if isinstance(scopes, str):
         scopes = scopes.split()
@@ -152,7 +170,22 @@ def _provider(entry: Any) -> Provider:
         response_mode=values.get("response_mode"),
         trusted_tenants=frozenset(tenants),
         **endpoints,
+        **{key: values.get(key) for key in _APPLE_KEYS},
     )
+
+
+def _require_apple_key(provider_id: str, pem: str) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        key = load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError) as error:
+        raise ImproperlyConfigured(
+            f"Provider {provider_id!r}: private_key is not a PEM key"
+        ) from error
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        raise ImproperlyConfigured(f"Provider {provider_id!r}: private_key must be a P-256 key")
 
 
 def is_safe_url(url: Any) -> bool:

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import jwt
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 from django.http import HttpRequest, HttpResponse
@@ -43,6 +44,7 @@ from .config import Provider
 
 logger = logging.getLogger("spa_auth.providers")
 
+APPLE_AUDIENCE = "https://appleid.apple.com"
 _BROWSER_VALUE = re.compile(r"[A-Za-z0-9_-]{43}")
 Intent = ProviderFlow.Intent
 
@@ -84,12 +86,34 @@ def _client(provider: Provider, metadata: remote.Metadata | None) -> OAuth2Sessi
     )
     return OAuth2Session(
         client_id=provider.client_id,
-        client_secret=provider.client_secret,
+        client_secret=client_secret(provider),
         token_endpoint_auth_method=method,
         scope=" ".join(provider.scopes),
         redirect_uri=redirect_uri(provider),
         code_challenge_method="S256",
     )
+
+
+def client_secret(provider: Provider) -> str:
+    """The client's secret; for Apple with a team key, an ES256 JWT that Apple verifies
+    with the key it issued (Sign in with Apple, "Creating a client secret"), made for
+    five minutes at each use so that no long-lived secret exists."""
+    if provider.private_key is None:
+        return provider.client_secret
+    now = int(clock.now().timestamp())
+    claims = {
+        "iss": provider.team_id,
+        "iat": now,
+        "exp": now + 300,
+        "aud": APPLE_AUDIENCE,
+        "sub": provider.client_id,
+    }
+    try:
+        return jwt.encode(
+            claims, provider.private_key, algorithm="ES256", headers={"kid": provider.key_id}
+        )
+    except (ValueError, TypeError, jwt.PyJWTError) as error:
+        raise ProviderError(f"{provider.id}: the Apple private key is unusable: {error}") from error
 
 
 def start(

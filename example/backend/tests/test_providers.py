@@ -356,3 +356,32 @@ def test_apple_signs_its_client_secret_with_the_teams_key(
     # A key that is not P-256 PEM is named at startup.
     with pytest.raises(ImproperlyConfigured, match="private_key"):
         config.parse([{**apple, "private_key": "not a key"}])
+
+
+def test_the_readme_settings_for_each_preset_pass_the_checks(settings: Any) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from spa_auth.checks import check_providers
+
+    from .snippets import snippet
+
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    namespace: dict[str, Any] = {
+        "SPA_AUTH": {"FRONTEND_URL": "https://app.example.com"},
+        "APPLE_KEY_PEM": pem.decode(),
+    }
+    exec(snippet("providers-settings"), namespace)
+    settings.SPA_AUTH = namespace["SPA_AUTH"]
+    assert check_providers() == []
+    kinds = {p.id: p.kind for p in config.providers().values()}
+    assert kinds == {
+        "google": "google",
+        "microsoft": "microsoft",
+        "apple": "apple",
+        "github": "github",
+        "corp": "oidc",
+    }

@@ -608,6 +608,61 @@ def test_the_last_way_in_cannot_be_disconnected(
     assert client.delete(last_url, **bearer(token)).status_code == 204
 
 
+def _reauthenticate(client: Client, token: str, provider: str = "fake") -> Any:
+    return client.post(
+        f"{AUTH}/providers/{provider}/reauthenticate/",
+        {"next": "/security"},
+        content_type="application/json",
+        **bearer(token),
+    )
+
+
+def test_an_account_without_a_password_steps_up_at_its_provider(
+    db: None, client: Client, fake: Any, clock: Any
+) -> None:
+    landing(sign_in(client, fake, **person("solo")))
+    landing(sign_in(Client(), fake, **person("someone-else")))
+    clock.advance(minutes=11)
+    stale = refresh_with_cookie(client).json()["token"]
+    refused = _connect(client, stale, "github")
+    assert refused.status_code == 401 and refused.json()["methods"] == ["provider"]
+    now = int(clock().timestamp())
+
+    def step_up(who: str, auth_time: int) -> tuple[str, dict[str, str]]:
+        url = _reauthenticate(client, stale).json()["authorization_url"]
+        query = parse_qs(urlsplit(url).query)
+        assert (query["prompt"], query["max_age"]) == (["login"], ["0"])
+        return landing(come_back(client, fake.authorize(url, **person(who, auth_time=auth_time))))
+
+    # A provider session from before the flow (prompt=login ignored) proves nothing now.
+    assert step_up("solo", now - 60) == ("/security", {"provider_error": "provider_error"})
+    # Another person's identity, even one with an account here, is not this account's.
+    assert step_up("someone-else", now) == (
+        "/security",
+        {"provider_error": "identity_not_connected"},
+    )
+    assert step_up("solo", now) == ("/security", {"provider_reauthenticated": "1"})
+    fresh = refresh_with_cookie(client).json()["token"]
+    assert claims_of(fresh)["auth_time"] == now and claims_of(fresh)["amr"] == ["fed"]
+    assert _connect(client, fresh, "github").status_code == 200
+
+
+def test_an_account_with_a_second_factor_cannot_step_up_at_a_provider(
+    db: None, client: Client, fake: Any, clock: Any, user: Any
+) -> None:
+    from ..test_mfa import enable_totp, reauthenticated
+
+    token = reauthenticated(client, clock)
+    enable_totp(client, token, clock)
+    started = _connect(client, token)
+    landing(come_back(client, fake.authorize(started.json()["authorization_url"], **person("f"))))
+    assert ProviderIdentity.objects.get().user == user
+    url = _reauthenticate(client, token).json()["authorization_url"]
+    now = int(clock().timestamp())
+    response = come_back(client, fake.authorize(url, **person("f", auth_time=now)))
+    assert landing(response) == ("/security", {"provider_error": "factor_required"})
+
+
 # P12: mix-up.
 
 

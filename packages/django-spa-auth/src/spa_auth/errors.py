@@ -239,6 +239,12 @@ class IdentityInUseError(AuthError):
     code = "identity_in_use"
 
 
+class IdentityNotConnectedError(AuthError):
+    """Re-authenticating with a provider identity that is not the signed-in account's."""
+
+    code = "identity_not_connected"
+
+
 class LastWayInError(AuthError):
     """Disconnecting the account's only way in."""
 
@@ -335,6 +341,9 @@ _TABLE: dict[type[AuthError], Public] = {
     AccountInactiveError: Public(403, "account_inactive", _("This account is disabled.")),
     IdentityInUseError: Public(
         409, "identity_in_use", _("This sign-in belongs to another account.")
+    ),
+    IdentityNotConnectedError: Public(
+        400, "identity_not_connected", _("This sign-in is not connected to your account.")
     ),
     LastWayInError: Public(
         400,

@@ -313,15 +313,19 @@ class ProviderFlow(models.Model):
     class Intent(models.TextChoices):
         LOGIN = "login"
         CONNECT = "connect"
+        # A signed-in user proving who they are again (step-up) at a provider.
+        REAUTHENTICATE = "reauthenticate"
 
     digest = models.CharField(max_length=64, primary_key=True)
     browser = models.CharField(max_length=64)
     provider = models.CharField(max_length=32)
     intent = models.CharField(max_length=16, choices=Intent.choices)
-    # The signed-in user a connection is for; None for a sign-in.
+    # The signed-in user a connection or re-authentication is for (and the session a
+    # re-authentication freshens); None for a sign-in.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    session_id = models.UUIDField(null=True, blank=True)
     code_verifier = models.CharField(max_length=128)
     nonce = models.CharField(max_length=64)
     next = models.CharField(max_length=512, blank=True)

@@ -111,6 +111,11 @@ urlpatterns = [
         provider_views.ConnectView.as_view(),
         name="provider_connect",
     ),
+    path(
+        "providers/<slug:provider_id>/reauthenticate/",
+        provider_views.ReauthenticateView.as_view(),
+        name="provider_reauthenticate",
+    ),
     path("csrf/", views.CsrfView.as_view(), name="csrf"),
     path("jwks/", views.JwksView.as_view(), name="jwks"),
 ]

@@ -265,7 +265,8 @@ class AccountView(_SignedInAccountView):
     def get(self, request: Request) -> Response:
         """``has_password``: false for an account made by a provider sign-in, whose page
         offers "Set a password" (a reset link mailed to its proven address)."""
-        return Response({"has_password": request.user.has_usable_password()})
+        user: Any = request.user  # IsAuthenticated
+        return Response({"has_password": user.has_usable_password()})
 
     @extend_schema(
         request=AccountDeleteSerializer,

@@ -39,6 +39,7 @@ from .base import (
     PublicAuthView,
     StepUpMixin,
     client_of,
+    current_session_id,
     refuse_foreign_origin,
     validated,
 )
@@ -195,9 +196,7 @@ class ProviderCallbackView(PublicAuthView):
     def _answer(self, request: HttpRequest, outcome: provider_login.Outcome) -> HttpResponse:
         conf = get_settings()
         if outcome.error:
-            return _failure(
-                outcome.error, back_to=outcome.next_path if outcome.connecting else None
-            )
+            return _failure(outcome.error, back_to=outcome.next_path if outcome.signed_in else None)
         if outcome.mfa_token:
             response = HttpResponseRedirect(
                 _app_url(conf.login_path, provider_step="mfa", next=outcome.next_path)
@@ -212,8 +211,8 @@ class ProviderCallbackView(PublicAuthView):
                 samesite="Strict",
             )
             return response
-        if outcome.connected:
-            return HttpResponseRedirect(_app_url(outcome.next_path, provider_connected="1"))
+        if outcome.done:
+            return HttpResponseRedirect(_app_url(outcome.next_path, **{outcome.done: "1"}))
         issued = outcome.tokens
         assert issued is not None
         rotate_token(request)  # a new CSRF token with the new session, as Django's login
@@ -278,6 +277,35 @@ class ConnectView(StepUpMixin, AuthAPIView):
             provider,
             intent=ProviderFlow.Intent.CONNECT,
             user=request.user,
+            next_path=body["next"],
+        )
+        response.data = {"authorization_url": url}
+        return response
+
+
+class ReauthenticateView(AuthAPIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=ConnectSerializer,
+        responses={200: AuthorizationUrlSerializer, 401: ERROR, 404: ERROR},
+        summary="Re-authenticate at a provider (step-up)",
+    )
+    def post(self, request: Request, provider_id: str) -> Response:
+        """For an account without a second factor that has this provider: the answer's
+        ``authorization_url`` asks the provider to sign in again now; the callback freshens
+        this session's ``auth_time`` and comes back to ``next`` with
+        ``provider_reauthenticated=1`` (then refresh for a token that carries it)."""
+        provider = config.get(provider_id)
+        body = validated(ConnectSerializer, request)
+        response = Response()
+        url = flows.start(
+            request._request,
+            response,
+            provider,
+            intent=ProviderFlow.Intent.REAUTHENTICATE,
+            user=request.user,
+            session_id=current_session_id(request),
             next_path=body["next"],
         )
         response.data = {"authorization_url": url}

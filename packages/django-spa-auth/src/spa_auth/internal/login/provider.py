@@ -21,6 +21,8 @@ from ...errors import (
     AccountInactiveError,
     AuthError,
     EmailUnverifiedError,
+    FactorRequiredError,
+    IdentityNotConnectedError,
     MfaRequiredError,
     ProviderError,
 )
@@ -30,49 +32,80 @@ from ..accounts import services as accounts
 from ..mfa import services as mfa
 from ..providers import flows, links
 from ..providers.config import Provider
+from ..providers.identity import Identity
 from ..sessions import store
-from ..sessions.services import FEDERATED, Client, IssuedTokens, is_active, open_session
+from ..sessions.services import (
+    FEDERATED,
+    Client,
+    IssuedTokens,
+    is_active,
+    open_session,
+    reauthenticate,
+)
 from ..throttling import limits as throttling
 from ..throttling import network
 from . import second_step
 
 logger = logging.getLogger("spa_auth.providers")
+Intent = ProviderFlow.Intent
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What a callback came to, for the app: a session (``tokens``), a pending second
-    step (``mfa_token``), a connection, or an error's ``code``; and where the app goes
-    next (a connection goes back to the page that began it, even on failure)."""
+    step (``mfa_token``), what a signed-in user's flow did (``done``: a connection or a
+    re-authentication), or an error's ``code``; and where the app goes next (a signed-in
+    user's flow goes back to the page that began it, even on failure)."""
 
     next_path: str = "/"
     tokens: IssuedTokens | None = None
     mfa_token: str = ""
-    connected: bool = False
-    connecting: bool = False
+    done: str = ""
+    signed_in: bool = False
     error: str = ""
 
 
 def callback(request: HttpRequest, provider: Provider, params: Any, client: Client) -> Outcome:
-    """Spend the flow, read the provider's answer, and sign in or connect. Every refusal
-    is an ``Outcome`` with its code, logged; none is an exception."""
+    """Spend the flow, read the provider's answer, and sign in, connect or re-authenticate.
+    Every refusal is an ``Outcome`` with its code, logged; none is an exception."""
     flow: ProviderFlow | None = None
     try:
         with _login_budget(request, provider, client):
             flow = flows.spend(request, provider, params.get("state"))
             found = flows.identity_of(provider, flow, params)
-        if flow.intent == ProviderFlow.Intent.CONNECT:
-            if flow.user is None or not is_active(flow.user):
-                raise AccountInactiveError("the account that began the connection is inactive")
+        if flow.intent == Intent.LOGIN:
+            return Outcome(flow.next, tokens=_sign_in(request, provider, found, client))
+        if flow.user is None or not is_active(flow.user):
+            raise AccountInactiveError("the account that began the flow is inactive")
+        if flow.intent == Intent.CONNECT:
             links.connect(flow.user, provider, found, ip=client.ip)
-            return Outcome(flow.next, connected=True, connecting=True)
-        return Outcome(flow.next, tokens=_sign_in(request, provider, found, client))
+            return Outcome(flow.next, done="provider_connected", signed_in=True)
+        _reauthenticate(provider, flow, found)
+        return Outcome(flow.next, done="provider_reauthenticated", signed_in=True)
     except MfaRequiredError as pending:
         return Outcome(flow.next if flow else "/", mfa_token=pending.mfa_token)
     except AuthError as error:
         logger.info("provider %s callback refused: %s (%s)", provider.id, error.code, error)
-        connecting = flow is not None and flow.intent == ProviderFlow.Intent.CONNECT
-        return Outcome(flow.next if flow else "/", connecting=connecting, error=error.code)
+        signed_in = flow is not None and flow.intent != Intent.LOGIN
+        return Outcome(flow.next if flow else "/", signed_in=signed_in, error=error.code)
+
+
+def _reauthenticate(provider: Provider, flow: ProviderFlow, found: Identity) -> None:
+    """Step-up at the provider: the signed-in user's own identity, signed in there just
+    now (``prompt=login``; the ID token's ``auth_time`` is after the flow began). Not for
+    an account with a second factor, which re-authenticates with it (as a password does
+    not), nor GitHub, which cannot say when its user signed in."""
+    user = flow.user
+    known = links.find(found)
+    if known is None or user is None or known.user_id != user.pk:
+        raise IdentityNotConnectedError(f"{provider.id}: not this account's identity")
+    if mfa.has_mfa(user):
+        raise FactorRequiredError("an account with a second factor re-authenticates with it")
+    earliest = int(flow.created_at.timestamp() - get_settings().leeway.total_seconds())
+    if not provider.is_oidc or found.auth_time is None or found.auth_time < earliest:
+        raise ProviderError(f"{provider.id}: no sign-in at the provider since the flow began")
+    links.seen(known, found)
+    reauthenticate(user, flow.session_id, [FEDERATED])
 
 
 @contextmanager

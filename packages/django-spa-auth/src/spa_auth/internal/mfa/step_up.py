@@ -8,7 +8,7 @@ from typing import Any
 
 from ...conf import get_settings
 from ...errors import ReauthenticationRequiredError
-from ...models import Session
+from ...models import ProviderIdentity, Session
 from .. import clock
 from ..sessions import store
 from . import services as mfa
@@ -21,9 +21,20 @@ def authenticated_at(claims: Any) -> int | None:
 
 def _step_up_required(user: Any) -> ReauthenticationRequiredError:
     """The challenge, with the ways this user may prove it: an account with a factor, its
-    factors only (``reauthenticate/`` refuses its password alone)."""
+    factors only (``reauthenticate/`` refuses its password alone); else its password, and
+    "provider" when it has a provider identity (``providers/<id>/reauthenticate/``)."""
     max_age = int(get_settings().reauthentication_max_age.total_seconds())
-    return ReauthenticationRequiredError(max_age, mfa.methods(user) or ["password"])
+    return ReauthenticationRequiredError(max_age, methods(user))
+
+
+def methods(user: Any) -> list[str]:
+    factors = mfa.methods(user)
+    if factors:
+        return factors
+    found = ["password"] if user.has_usable_password() else []
+    if ProviderIdentity.objects.filter(user=user).exists():
+        found.append("provider")
+    return found or ["password"]
 
 
 def require_recent(user: Any, claims: Any) -> None:

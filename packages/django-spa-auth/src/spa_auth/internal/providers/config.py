@@ -162,7 +162,7 @@ def _provider(entry: Any) -> Provider:
         isinstance(tenant, str) for tenant in tenants
     ):
         raise ImproperlyConfigured(f"Provider {provider_id!r}: scopes and tenants are strings")
-    endpoints: dict[str, Any] = {key: values.get(key) for key in _ENDPOINTS}
+    endpoints: dict[str, Any] = {key: values.get(key) for key in (*_ENDPOINTS, *_APPLE_KEYS)}
     return Provider(
         **{key: values[key] for key in ("id", "name", "kind", "issuer", "client_id")},
         client_secret=values["client_secret"],
@@ -170,7 +170,6 @@ def _provider(entry: Any) -> Provider:
         response_mode=values.get("response_mode"),
         trusted_tenants=frozenset(tenants),
         **endpoints,
-        **{key: values.get(key) for key in _APPLE_KEYS},
     )
 
 

@@ -123,6 +123,7 @@ def start(
     *,
     intent: str,
     user: Any = None,
+    session_id: Any = None,
     next_path: Any = "/",
 ) -> str:
     """Store a new flow, set the browser's flow cookie on ``response``, and return the
@@ -147,6 +148,7 @@ def start(
         provider=provider.id,
         intent=intent,
         user=user,
+        session_id=session_id,
         code_verifier=verifier,
         nonce=nonce,
         next=safe_next(next_path),
@@ -167,6 +169,10 @@ def start(
         extra["nonce"] = nonce
     if provider.response_mode:
         extra["response_mode"] = provider.response_mode
+    if intent == Intent.REAUTHENTICATE:
+        # OpenID Connect Core §3.1.2.1: sign in again now, whatever session the provider
+        # has; the ID token's auth_time must then be this flow's (``login.provider``).
+        extra.update(prompt="login", max_age="0")
     url, _state = _client(provider, metadata).create_authorization_url(
         endpoint, state=state, code_verifier=verifier, **extra
     )

@@ -29,6 +29,8 @@ class Identity:
     email: str = ""
     email_verified: bool = False
     name: str = ""
+    # When the person last signed in at the provider (OIDC ``auth_time``), if it says.
+    auth_time: int | None = None
 
 
 def _text(value: Any, limit: int) -> str:
@@ -116,7 +118,10 @@ def from_claims(provider: Provider, claims: dict[str, Any], extra: dict[str, Any
     )
     if provider.kind == "apple" and not name:
         name = apple_name(extra.get("user"))
-    return Identity(issuer, subject, email, bool(email) and verified, name)
+    auth_time = claims.get("auth_time")
+    if not isinstance(auth_time, int) or isinstance(auth_time, bool):
+        auth_time = None
+    return Identity(issuer, subject, email, bool(email) and verified, name, auth_time)
 
 
 def apple_name(user: Any) -> str:

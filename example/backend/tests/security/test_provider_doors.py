@@ -191,6 +191,16 @@ def test_a_flow_is_spent_once_even_by_racing_callbacks(db: None, client: Client,
     assert error_of(come_back(client, params)) == "provider_state_invalid"
 
 
+def test_two_tabs_signing_in_at_once_each_finish_their_own_flow(
+    db: None, client: Client, fake: Any
+) -> None:
+    first, second = begin(client), begin(client)
+    one, two = fake.authorize(first, **person("tab-1")), fake.authorize(second, **person("tab-2"))
+    assert landing(come_back(client, two))[1] == {}
+    assert landing(come_back(client, one))[1] == {}
+    assert ProviderIdentity.objects.count() == 2
+
+
 def test_a_stale_flow_is_refused(db: None, client: Client, fake: Any, clock: Any) -> None:
     url = begin(client)
     params = fake.authorize(url, **person())

@@ -190,7 +190,6 @@ class ProviderCallbackView(PublicAuthView):
         response = self._answer(request._request, outcome)
         response["Cache-Control"] = "no-store"
         response["Referrer-Policy"] = "no-referrer"
-        response.delete_cookie(flows.cookie_name(request), path="/", samesite="Lax")
         return response
 
     def _answer(self, request: HttpRequest, outcome: provider_login.Outcome) -> HttpResponse:

@@ -133,6 +133,8 @@ def start(
     endpoint = provider.authorization_endpoint or (
         metadata.authorization_endpoint if metadata else None
     )
+    # One value per browser, kept while it has one: two tabs signing in at once each
+    # finish their own flow (the flow is told by its state, the browser by this value).
     browser = request.COOKIES.get(cookie_name(request), "")
     if not _BROWSER_VALUE.fullmatch(browser):
         browser = secrets.token_urlsafe(32)

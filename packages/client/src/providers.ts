@@ -119,18 +119,26 @@ function providerURL(value: unknown): string {
 }
 
 export function createProviderActions({ call, auth, baseURL, navigate }: ProviderDeps): ProviderActions {
-  /** Take the server's members out of the address bar (and so out of the history), once read. */
+  /**
+   * Take the server's members out of the address bar (and so out of the history) once read;
+   * the rest of the query stays exactly as it was written.
+   */
   function readResult(): URLSearchParams | null {
     if (typeof location === 'undefined') return null
-    const url = new URL(location.href)
     const found = new URLSearchParams()
-    for (const name of RESULT_PARAMS) {
-      const value = url.searchParams.get(name)
-      if (value !== null) found.set(name, value)
-      url.searchParams.delete(name)
-    }
-    if ([...found.keys()].length === 0) return null
-    history.replaceState(history.state, '', url.pathname + url.search + url.hash)
+    let any = false
+    const kept = location.search
+      .replace(/^\?/, '')
+      .split('&')
+      .filter((part) => {
+        const [name = '', value = ''] = [...new URLSearchParams(part)][0] ?? []
+        if (!(RESULT_PARAMS as readonly string[]).includes(name)) return part !== ''
+        if (!found.has(name)) found.set(name, value)
+        any = true
+        return false
+      })
+    if (!any) return null
+    history.replaceState(history.state, '', location.pathname + (kept.length ? `?${kept.join('&')}` : '') + location.hash)
     return found
   }
 

@@ -136,6 +136,13 @@ describe('sign-in with a provider', () => {
       expect(history.state).toEqual({ router: 'kept' })
     })
 
+    it('keeps the rest of the query exactly as it was written', async () => {
+      landOn('/login?next=/orders%3Fa%3D1&x=a+b&provider_error=throttled&provider_error=other&y')
+      const { client } = clientWith(() => null)
+      await expect(client.providerResult()).rejects.toMatchObject({ code: 'throttled' })
+      expect(here()).toBe('/login?next=/orders%3Fa%3D1&x=a+b&y')
+    })
+
     it('rejects with the code of a failure, once: the URL is clean after it', async () => {
       landOn('/login?provider_error=provider_account_exists')
       const { client, fetch } = clientWith(() => null)

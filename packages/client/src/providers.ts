@@ -124,7 +124,7 @@ export function createProviderActions({ call, auth, baseURL, navigate }: Provide
    * the rest of the query stays exactly as it was written.
    */
   function readResult(): URLSearchParams | null {
-    if (typeof location === 'undefined') return null
+    if (typeof location === 'undefined' || typeof history === 'undefined') return null // no page: no URL to read
     const found = new URLSearchParams()
     let any = false
     const kept = location.search

@@ -21,6 +21,14 @@ export function messageFor(error: ApiError): string {
 }
 
 /**
+ * What a provider's round trip that failed says: its code's line, or one generic line for a
+ * code this app does not know (the code comes from the URL, which anyone can write).
+ */
+export function providerErrorMessage(error: ApiError): string {
+  return isErrorCode(error.code) ? messageFor(error) : i18n.global.t('errors.provider_error')
+}
+
+/**
  * The login page's line for a session that ended on its own: one per known code, and one
  * generic line for the rest (`token_invalid`, `refresh_missing`, …) rather than server text.
  */

@@ -1,6 +1,6 @@
 /**
- * The account calls: sign-up, email verification, password reset, email change and account
- * deletion, each one request to django-spa-auth's `auth/` routes through the client's own
+ * The account calls: sign-up, email verification, password reset, email change, the
+ * account's state and its deletion, each one request to django-spa-auth's `auth/` routes through the client's own
  * `call` (CSRF echoed, every failure an `ApiError` with its `code` and per-field `fields`).
  * The two that end every session of the user (a password reset, a deletion) also end this
  * tab's signed-in state. The client wires this in; it imports types only.
@@ -36,6 +36,15 @@ export interface AccountAnswer {
   detail: string
 }
 
+/** `GET auth/account/`: the signed-in user's account as the server sees it. */
+export interface AccountInfo {
+  /**
+   * Whether the account has a password: false for one made by a sign-in with a provider,
+   * which may set one through the password reset (`requestPasswordReset` to its address).
+   */
+  has_password: boolean
+}
+
 /** The account members of `AuthClient`; every one rejects with an `ApiError`. */
 export interface AccountActions {
   /**
@@ -69,6 +78,8 @@ export interface AccountActions {
    * object is not updated by it.
    */
   confirmEmailChange(key: string, password?: string): Promise<AccountAnswer & { email: string }>
+  /** `GET auth/account/`, signed in: whether the account has a password. */
+  account(): Promise<AccountInfo>
   /**
    * `DELETE auth/account/`, signed in: the account and every session end, and this tab and
    * the other tabs are signed out as by `logout()`; `fields.password` when it is wrong.
@@ -111,6 +122,9 @@ export function createAccountActions({ call, auth, ensureCsrfCookie, endLocalSes
       return (await call<AccountAnswer>('POST', auth('email/change/'), { body: { new_email: newEmail, password } })).data
     },
     confirmEmailChange: (key, password) => post('email/change/confirm/', withPassword(key, password)),
+    async account() {
+      return (await call<AccountInfo>('GET', auth('account/'))).data
+    },
     async deleteAccount(password) {
       await call('DELETE', auth('account/'), { body: { password } })
       endLocalSession({ tellOtherTabs: true })

@@ -8,6 +8,7 @@
 
 import { createAccountActions, type AccountActions } from './accounts.js'
 import { createMfaActions, type LoginAnswer, type MfaActions } from './mfa.js'
+import { createProviderActions, type ProviderActions } from './providers.js'
 import { createAuthChannel, type AuthMessage } from './channel.js'
 import { installAxiosInterceptors, type AxiosInstanceLike } from './axios.js'
 import { ApiError, endsSession, toApiError } from './errors.js'
@@ -61,14 +62,20 @@ export interface AuthClientOptions {
    * `methods`). Requests that ask at the same time share one call. Without it, they fail.
    */
   onReauthenticationRequired?: (error: ApiError) => boolean | Promise<boolean>
+  /**
+   * How the app leaves for a sign-in provider (`loginWithProvider`, `connectProvider`): a
+   * top-level navigation to the URL. Default `window.location.assign`; tests pass their own.
+   */
+  navigate?: (url: string) => void
 }
 
 /**
  * The session of this tab, the calls on the user's sessions (`sessions`, `changePassword`,
  * …: see `SessionActions`), the account calls (`register`, `deleteAccount`, …: see
- * `AccountActions`) and the MFA calls (`completeMfa`, `addPasskey`, …: see `MfaActions`).
+ * `AccountActions`), the MFA calls (`completeMfa`, `addPasskey`, …: see `MfaActions`) and
+ * the sign-in providers' (`loginWithProvider`, `identities`, …: see `ProviderActions`).
  */
-export interface AuthClient<TUser = User> extends SessionActions, AccountActions, MfaActions<TUser> {
+export interface AuthClient<TUser = User> extends SessionActions, AccountActions, MfaActions<TUser>, ProviderActions {
   /** The current status, user and reason; a new object after every change. */
   getState(): AuthState<TUser>
   /** Called after every change of the state; returns the function that unsubscribes. */
@@ -266,9 +273,17 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
 
   const sessionActions = createSessionActions({ call, auth, refresher, logout })
 
+  const providers = createProviderActions({
+    call,
+    auth,
+    baseURL,
+    navigate: options.navigate ?? ((url) => location.assign(url)),
+  })
+
   return {
     ...accounts,
     ...mfa,
+    ...providers,
     ...sessionActions,
     getState: () => state,
     onChange(listener) {

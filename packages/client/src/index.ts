@@ -5,7 +5,7 @@
 
 export { createAuthClient } from './client.js'
 export type { AuthClient, AuthClientOptions } from './client.js'
-export type { AccountActions, AccountAnswer, AccountCode, Registration } from './accounts.js'
+export type { AccountActions, AccountAnswer, AccountCode, AccountInfo, Registration } from './accounts.js'
 export type {
   MfaActions,
   MfaChallenge,
@@ -16,6 +16,7 @@ export type {
   RecoveryCodes,
   TotpSetup,
 } from './mfa.js'
+export type { Provider, ProviderActions, ProviderIdentity, ProviderNavigation, ProviderResult } from './providers.js'
 export { ApiError, errorFromResponse, toApiError } from './errors.js'
 export type { ApiErrorInit, Confirmation, ErrorCode, FieldErrors } from './errors.js'
 export type { AxiosInstanceLike } from './axios.js'

@@ -25,6 +25,8 @@ export interface SessionInfo {
   ip: string | null
   /** The session of this browser. */
   current: boolean
+  /** The provider it was signed in with (`google`, …; see `providers()`); `''` for none. */
+  provider: string
 }
 
 /** A page of a limit/offset list. */

@@ -11,6 +11,7 @@ export { ApiError, toApiError } from '@spa-auth/client'
 export type {
   AccountAnswer,
   AccountCode,
+  AccountInfo,
   AuthState,
   AuthStatus,
   MfaChallenge,
@@ -18,6 +19,10 @@ export type {
   MfaStatus,
   Page,
   Passkey,
+  Provider,
+  ProviderIdentity,
+  ProviderNavigation,
+  ProviderResult,
   Reauthentication,
   RecoveryCodes,
   Registration,

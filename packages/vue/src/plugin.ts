@@ -24,6 +24,7 @@ import {
   type AuthStatus,
   type MfaActions,
   type Page,
+  type ProviderActions,
   type SessionInfo,
   type User,
 } from '@spa-auth/client'
@@ -41,10 +42,11 @@ export interface SpaAuthWithClient<TUser = User> {
 
 /**
  * What `useAuth()` gives: the state as read-only refs, and the client's actions, the account
- * calls (`register`, `verifyEmail`, `requestPasswordReset`, `deleteAccount`, …) and the MFA
- * calls (`completeMfa`, `loginWithPasskey`, `mfaStatus`, `addPasskey`, `reauthenticate`, …) included.
+ * calls (`register`, `verifyEmail`, `requestPasswordReset`, `account`, `deleteAccount`, …), the MFA
+ * calls (`completeMfa`, `loginWithPasskey`, `mfaStatus`, `addPasskey`, `reauthenticate`, …) and
+ * the provider calls (`providers`, `loginWithProvider`, `providerResult`, `connectProvider`, …) included.
  */
-export interface UseAuth<TUser = User> extends AccountActions, MfaActions<TUser> {
+export interface UseAuth<TUser = User> extends AccountActions, MfaActions<TUser>, ProviderActions {
   user: ComputedRef<TUser | null>
   status: ComputedRef<AuthStatus>
   /** Why the last session ended on its own (`session_revoked`, …); null otherwise. */
@@ -99,6 +101,7 @@ export function createSpaAuth<TUser = User>(options: SpaAuthOptions | SpaAuthWit
       confirmPasswordReset: (key, newPassword) => client.confirmPasswordReset(key, newPassword),
       requestEmailChange: (newEmail, password) => client.requestEmailChange(newEmail, password),
       confirmEmailChange: (key, password) => client.confirmEmailChange(key, password),
+      account: () => client.account(),
       deleteAccount: (password) => client.deleteAccount(password),
       completeMfa: (challenge) => client.completeMfa(challenge),
       completeMfaWithPasskey: (challenge) => client.completeMfaWithPasskey(challenge),
@@ -114,6 +117,12 @@ export function createSpaAuth<TUser = User>(options: SpaAuthOptions | SpaAuthWit
       reauthenticate: (proof) => client.reauthenticate(proof),
       requestFactorEnrolment: () => client.requestFactorEnrolment(),
       confirmFactorEnrolment: (key) => client.confirmFactorEnrolment(key),
+      providers: () => client.providers(),
+      loginWithProvider: (id, navigation) => client.loginWithProvider(id, navigation),
+      providerResult: () => client.providerResult(),
+      connectProvider: (id, navigation) => client.connectProvider(id, navigation),
+      identities: () => client.identities(),
+      disconnectProvider: (identityId) => client.disconnectProvider(identityId),
       client,
     }),
   )!

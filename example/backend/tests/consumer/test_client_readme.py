@@ -49,6 +49,7 @@ def modules() -> dict[str, str]:
         "five-minutes.ts": snippet("client-five-minutes"),
         "register.ts": FROM_FIVE_MINUTES + snippet("client-register"),
         "mfa.ts": FROM_FIVE_MINUTES + snippet("client-mfa"),
+        "providers.ts": FROM_FIVE_MINUTES + snippet("client-providers"),
         "step-up.ts": "import { createAuthClient } from '@spa-auth/client'\n"
         + snippet("client-step-up"),
         "language.ts": "import { createAuthClient } from '@spa-auth/client'\n"

@@ -27,6 +27,33 @@ describe('account page', () => {
     history.replaceState(null, '', '/')
   })
 
+  it('offers to set a password to an account made by a provider, by a link mailed to its address', async () => {
+    const { app, fetch } = await accountPage((path) =>
+      path.endsWith('/auth/account/')
+        ? { status: 200, data: { has_password: false } }
+        : path.endsWith('/auth/password/reset/')
+          ? { status: 202, data: { detail: 'Sent.', code: 'reset_sent' } }
+          : null,
+    )
+    const part = app.get('section[aria-labelledby="set-password-heading"]')
+    expect(part.get('#set-password-heading').text()).toBe('Set a password')
+    const button = part.get('button')
+    expect(button.text()).toBe('Set a password')
+    expect(button.attributes('aria-describedby')).toBe('set-password-hint')
+    await button.trigger('click')
+    await flushPromises()
+    expect(fetch.bodies.filter((sent) => sent.call === 'POST /api/v1/auth/password/reset/').map((sent) => sent.body)).toEqual([
+      { email: 'a@example.com' },
+    ])
+    expect(part.get('[role="status"]').text()).toBe('Check your inbox at a@example.com: open the link there to set your password.')
+  })
+
+  it('offers no such thing to an account with a password', async () => {
+    const { app, fetch } = await accountPage((path) => (path.endsWith('/auth/account/') ? { status: 200, data: { has_password: true } } : null))
+    expect(fetch.calls).toContain('GET /api/v1/auth/account/')
+    expect(app.find('#set-password-heading').exists()).toBe(false)
+  })
+
   it('asks for an email change and says to check the new inbox', async () => {
     const { app, fetch } = await accountPage((path) =>
       path.endsWith('/auth/email/change/') ? { status: 202, data: { detail: 'Sent.', code: 'email_change_sent' } } : null,

@@ -1,7 +1,7 @@
 import { ApiError } from '@spa-auth/client'
 import { describe, expect, it } from 'vitest'
 import { setLocale } from '../i18n'
-import { messageFor, noticeFor, sessionEndedMessage } from '../messages'
+import { messageFor, noticeFor, providerErrorMessage, sessionEndedMessage } from '../messages'
 
 const error = (status: number, code: string, detail = 'server text') => new ApiError({ status, code, detail })
 
@@ -23,6 +23,13 @@ describe('messages', () => {
   it('gives a generic message for server errors without a code', () => {
     expect(messageFor(error(502, 'http_502'))).toBe('Something went wrong on the server.')
   })
+
+  it("says a provider's failure by its code, and never shows text for a code it does not know", () => {
+    expect(providerErrorMessage(error(0, 'provider_cancelled'))).toBe('Signing in with the provider was cancelled.')
+    expect(providerErrorMessage(error(0, 'made_up', 'text from a link'))).toBe(
+      'Signing in with the provider did not work. Please try again.',
+    )
+  })
 })
 
 describe('messages in another language', () => {
@@ -37,6 +44,13 @@ describe('messages in another language', () => {
   it('give the generic session line in French for an unknown code', () => {
     setLocale('fr')
     expect(sessionEndedMessage(error(401, 'token_invalid'))).toBe('Votre session a pris fin. Veuillez vous reconnecter.')
+  })
+
+  it("give a provider's failure in German", () => {
+    setLocale('de')
+    expect(providerErrorMessage(error(0, 'identity_in_use'))).toBe(
+      'Dieses Konto des Anmeldedienstes ist hier bereits mit einem anderen Konto verbunden.',
+    )
   })
 
   it('give a notice in German', () => {

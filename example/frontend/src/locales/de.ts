@@ -61,6 +61,20 @@ const de: Messages = {
       'Mitarbeiterkonten richten ihren ersten zweiten Faktor über einen Link ein, der an ihre Adresse gesendet wird. Fordern Sie ihn unten an und öffnen Sie ihn dann in diesem Browser.',
     email_in_use: 'Diese Adresse gehört inzwischen zu einem anderen Konto.',
     username_taken: 'Dieser Benutzername wurde inzwischen vergeben. Bitte registrieren Sie sich erneut.',
+    provider_error: 'Die Anmeldung über den Anmeldedienst hat nicht geklappt. Bitte versuchen Sie es erneut.',
+    provider_unavailable: 'Der Anmeldedienst antwortet nicht. Bitte versuchen Sie es später erneut.',
+    provider_cancelled: 'Die Anmeldung über den Anmeldedienst wurde abgebrochen.',
+    provider_state_invalid:
+      'Diese Anmeldung hat zu lange gedauert oder wurde in einem anderen Browser begonnen. Bitte versuchen Sie es erneut.',
+    provider_unknown: 'Dieser Anmeldedienst wird hier nicht angeboten.',
+    provider_account_exists:
+      'Es gibt bereits ein Konto mit dieser E-Mail-Adresse. Melden Sie sich dort an und verbinden Sie den Anmeldedienst dann auf der Seite Sicherheit.',
+    provider_email_unverified:
+      'Der Anmeldedienst hat diese E-Mail-Adresse nicht bestätigt, daher kann sie hier nicht zur Anmeldung dienen.',
+    account_inactive: 'Dieses Konto ist deaktiviert.',
+    identity_in_use: 'Dieses Konto des Anmeldedienstes ist hier bereits mit einem anderen Konto verbunden.',
+    last_way_in:
+      'Dies ist der einzige Zugang zu Ihrem Konto. Legen Sie zuerst ein Passwort fest oder verbinden Sie einen anderen Anmeldedienst.',
   },
   fallback: {
     server: 'Auf dem Server ist ein Fehler aufgetreten.',
@@ -112,6 +126,8 @@ const de: Messages = {
     forgotPassword: 'Passwort vergessen?',
     noAccount: 'Noch kein Konto?',
     signUp: 'Registrieren',
+    otherWays: 'Andere Anmeldemöglichkeiten',
+    continueWith: 'Weiter mit {name}',
   },
   signup: {
     heading: 'Registrieren',
@@ -179,6 +195,11 @@ const de: Messages = {
       'Dadurch wird Ihr Konto gelöscht und Sie werden auf allen Geräten abgemeldet. Dies kann nicht rückgängig gemacht werden.',
     deleteConfirm: 'Mir ist bewusst, dass mein Konto damit endgültig gelöscht wird',
     deleting: 'Wird gelöscht…',
+    setPassword: 'Passwort festlegen',
+    setPasswordHint:
+      'Sie haben sich über einen Anmeldedienst registriert, daher hat Ihr Konto noch kein Passwort. Für eine neue Adresse oder das Löschen des Kontos wird eines verlangt. Wir senden Ihnen einen Link, um es festzulegen.',
+    setPasswordSent:
+      'Sehen Sie in Ihrem Posteingang unter {email} nach: Öffnen Sie dort den Link, um Ihr Passwort festzulegen.',
   },
   password: {
     heading: 'Passwort',
@@ -196,6 +217,7 @@ const de: Messages = {
     unknownAddress: 'unbekannte Adresse',
     details: '{address} · angemeldet {created} · zuletzt verwendet: {lastUsed}',
     revoke: 'Widerrufen',
+    via: 'über {name}',
   },
   security: {
     heading: 'Sicherheit',
@@ -235,6 +257,15 @@ const de: Messages = {
     added: 'Passkey „{name}“ hinzugefügt.',
     renamed: 'Passkey in „{name}“ umbenannt.',
     removed: 'Passkey „{name}“ entfernt.',
+    providers: 'Anmeldedienste',
+    providersIntro: 'Konten bei anderen Diensten, mit denen Sie sich anmelden können.',
+    noIdentities: 'Noch kein Anmeldedienst verbunden.',
+    identityUse: '{email} · verbunden {created} · zuletzt verwendet: {lastUsed}',
+    connect: '{name} verbinden',
+    disconnect: 'Trennen',
+    disconnectNamed: '{name} ({email}) trennen',
+    connected: 'Verbunden.',
+    disconnected: '{name} getrennt.',
   },
   recoveryCodes: {
     title: 'Ihre Wiederherstellungscodes.',

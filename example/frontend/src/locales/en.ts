@@ -65,6 +65,17 @@ const en = {
       'Staff accounts set up their first second factor from a link sent to their address. Ask for it below, then open it in this browser.',
     email_in_use: 'This address belongs to another account now.',
     username_taken: 'That username was taken in the meantime. Please sign up again.',
+    provider_error: 'Signing in with the provider did not work. Please try again.',
+    provider_unavailable: 'The sign-in provider did not answer. Please try again later.',
+    provider_cancelled: 'Signing in with the provider was cancelled.',
+    provider_state_invalid: 'That sign-in took too long, or began in another browser. Please try again.',
+    provider_unknown: 'That sign-in provider is not offered here.',
+    provider_account_exists:
+      'An account with this email address exists already. Log in to it, then connect the provider on its Security page.',
+    provider_email_unverified: 'The provider has not confirmed this email address, so it cannot be used to sign in here.',
+    account_inactive: 'This account is disabled.',
+    identity_in_use: 'This account of the provider is connected to another account here already.',
+    last_way_in: 'This is the only way into your account. Set a password or connect another provider first.',
   },
   /** For errors without a known code. */
   fallback: {
@@ -118,6 +129,8 @@ const en = {
     forgotPassword: 'Forgot password?',
     noAccount: 'No account yet?',
     signUp: 'Sign up',
+    otherWays: 'Other ways to sign in',
+    continueWith: 'Continue with {name}',
   },
   signup: {
     heading: 'Sign up',
@@ -180,6 +193,10 @@ const en = {
     deleteHint: 'This deletes your account and signs you out on every device. It cannot be undone.',
     deleteConfirm: 'I understand that this permanently deletes my account',
     deleting: 'Deleting…',
+    setPassword: 'Set a password',
+    setPasswordHint:
+      'You signed up with a provider, so your account has no password yet. Changing your address or deleting the account asks for one. We mail you a link to set it.',
+    setPasswordSent: 'Check your inbox at {email}: open the link there to set your password.',
   },
   password: {
     heading: 'Password',
@@ -196,6 +213,7 @@ const en = {
     unknownAddress: 'unknown address',
     details: '{address} · signed in {created} · last used {lastUsed}',
     revoke: 'Revoke',
+    via: 'via {name}',
   },
   security: {
     heading: 'Security',
@@ -235,6 +253,15 @@ const en = {
     added: 'Passkey “{name}” added.',
     renamed: 'Passkey renamed to “{name}”.',
     removed: 'Passkey “{name}” removed.',
+    providers: 'Sign-in providers',
+    providersIntro: 'Accounts at other services that you can sign in with.',
+    noIdentities: 'No provider connected yet.',
+    identityUse: '{email} · connected {created} · last used {lastUsed}',
+    connect: 'Connect {name}',
+    disconnect: 'Disconnect',
+    disconnectNamed: 'Disconnect {name} ({email})',
+    connected: 'Connected.',
+    disconnected: '{name} disconnected.',
   },
   recoveryCodes: {
     title: 'Your recovery codes.',

@@ -64,6 +64,20 @@ const fr: Messages = {
       "Les comptes du personnel configurent leur premier second facteur à partir d'un lien envoyé à leur adresse. Demandez-le ci-dessous, puis ouvrez-le dans ce navigateur.",
     email_in_use: 'Cette adresse appartient désormais à un autre compte.',
     username_taken: "Ce nom d'utilisateur a été pris entre-temps. Veuillez vous inscrire à nouveau.",
+    provider_error: "La connexion avec le fournisseur n'a pas abouti. Veuillez réessayer.",
+    provider_unavailable: 'Le fournisseur de connexion ne répond pas. Veuillez réessayer plus tard.',
+    provider_cancelled: 'La connexion avec le fournisseur a été annulée.',
+    provider_state_invalid:
+      'Cette connexion a pris trop de temps, ou a commencé dans un autre navigateur. Veuillez réessayer.',
+    provider_unknown: "Ce fournisseur de connexion n'est pas proposé ici.",
+    provider_account_exists:
+      'Un compte utilise déjà cette adresse e-mail. Connectez-vous à ce compte, puis reliez le fournisseur depuis sa page Sécurité.',
+    provider_email_unverified:
+      "Le fournisseur n'a pas confirmé cette adresse e-mail : elle ne peut pas servir à se connecter ici.",
+    account_inactive: 'Ce compte est désactivé.',
+    identity_in_use: 'Ce compte du fournisseur est déjà relié à un autre compte ici.',
+    last_way_in:
+      "C'est le seul moyen d'accéder à votre compte. Définissez d'abord un mot de passe ou reliez un autre fournisseur.",
   },
   fallback: {
     server: 'Une erreur est survenue sur le serveur.',
@@ -115,6 +129,8 @@ const fr: Messages = {
     forgotPassword: 'Mot de passe oublié ?',
     noAccount: 'Pas encore de compte ?',
     signUp: "S'inscrire",
+    otherWays: 'Autres moyens de se connecter',
+    continueWith: 'Continuer avec {name}',
   },
   signup: {
     heading: 'Inscription',
@@ -183,6 +199,11 @@ const fr: Messages = {
       'Votre compte sera supprimé et vous serez déconnecté de tous vos appareils. Cette action est irréversible.',
     deleteConfirm: 'Je comprends que cette action supprime définitivement mon compte',
     deleting: 'Suppression…',
+    setPassword: 'Définir un mot de passe',
+    setPasswordHint:
+      "Vous vous êtes inscrit avec un fournisseur : votre compte n'a pas encore de mot de passe. Changer d'adresse ou supprimer le compte en demande un. Nous vous envoyons un lien pour le définir.",
+    setPasswordSent:
+      'Consultez votre boîte de réception à {email} : ouvrez-y le lien pour définir votre mot de passe.',
   },
   password: {
     heading: 'Mot de passe',
@@ -200,6 +221,7 @@ const fr: Messages = {
     unknownAddress: 'adresse inconnue',
     details: '{address} · connexion {created} · dernière utilisation : {lastUsed}',
     revoke: 'Révoquer',
+    via: 'via {name}',
   },
   security: {
     heading: 'Sécurité',
@@ -239,6 +261,15 @@ const fr: Messages = {
     added: "Clé d'accès « {name} » ajoutée.",
     renamed: "Clé d'accès renommée en « {name} ».",
     removed: "Clé d'accès « {name} » supprimée.",
+    providers: 'Fournisseurs de connexion',
+    providersIntro: "Vos comptes d'autres services qui vous permettent de vous connecter.",
+    noIdentities: "Aucun fournisseur relié pour l'instant.",
+    identityUse: '{email} · relié {created} · dernière utilisation : {lastUsed}',
+    connect: 'Relier {name}',
+    disconnect: 'Délier',
+    disconnectNamed: 'Délier {name} ({email})',
+    connected: 'Relié.',
+    disconnected: '{name} délié.',
   },
   recoveryCodes: {
     title: 'Vos codes de récupération.',

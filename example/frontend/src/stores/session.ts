@@ -34,6 +34,7 @@ export const useSessionStore = defineStore('session', () => {
     confirmPasswordReset: auth.confirmPasswordReset,
     requestEmailChange: auth.requestEmailChange,
     confirmEmailChange: auth.confirmEmailChange,
+    account: auth.account,
     deleteAccount: auth.deleteAccount,
     // Multi-factor authentication: the login's second step, passkeys, the factors, step-up.
     completeMfa: auth.completeMfa,
@@ -50,5 +51,12 @@ export const useSessionStore = defineStore('session', () => {
     reauthenticate: auth.reauthenticate,
     requestFactorEnrolment: auth.requestFactorEnrolment,
     confirmFactorEnrolment: auth.confirmFactorEnrolment,
+    // Sign-in with a provider: the buttons, the way back, the connected identities.
+    providers: auth.providers,
+    loginWithProvider: auth.loginWithProvider,
+    providerResult: auth.providerResult,
+    connectProvider: auth.connectProvider,
+    identities: auth.identities,
+    disconnectProvider: auth.disconnectProvider,
   }
 })

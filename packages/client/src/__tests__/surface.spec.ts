@@ -47,6 +47,22 @@ describe('the package surface', () => {
     client.dispose()
   })
 
+  it('gives every client the provider calls and the account state', () => {
+    const client = publicApi.createAuthClient({ baseURL: '/api/v1/', channelName: null })
+    for (const name of [
+      'providers',
+      'loginWithProvider',
+      'providerResult',
+      'connectProvider',
+      'identities',
+      'disconnectProvider',
+      'account',
+    ] as const) {
+      expect(typeof client[name]).toBe('function')
+    }
+    client.dispose()
+  })
+
   it('imports no framework and not axios, which stays an optional peer; only the WebAuthn helper', () => {
     const imported = Object.values(sources).flatMap((source) =>
       [...source.matchAll(/^import[^'"]*['"]([^'"]+)['"]/gm)].map((match) => match[1]!),

@@ -73,6 +73,7 @@ class FakeProvider:
             "id": provider_id,
             "name": "GitHub",
             "kind": "github",
+            "issuer": "https://github.com",  # as github.com's: its own endpoints need one
             "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET,
             "authorization_endpoint": f"{self.issuer}/login/oauth/authorize",

@@ -21,6 +21,7 @@ ALIASES = {
     "provider_doors": "security/test_provider_doors.py",
     "providers": "test_providers.py",
     "live_providers": "live/test_providers_live.py",
+    "provider_side": "security/test_provider_side_doors.py",
 }
 
 

@@ -154,5 +154,5 @@ def test_the_rules_of_mfa_are_added_to_accounts_at_startup():
     }
     assert added == {
         "address": {"spa_auth.internal.mfa.enrolment"},
-        "first proof": {"spa_auth.internal.mfa.services"},
+        "first proof": {"spa_auth.internal.mfa.services", "spa_auth.internal.providers.links"},
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -576,10 +577,12 @@ def test_connecting_needs_a_recent_authentication_and_is_mailed(
 
 
 def test_an_identity_linked_to_another_account_cannot_be_connected(
-    db: None, client: Client, fake: Any, user: Any
+    db: None, client: Client, fake: Any, user: Any, clock: Any
 ) -> None:
+    from ..test_mfa import reauthenticated
+
     landing(sign_in(Client(), fake, **person("taken")))
-    token = login(client).json()["token"]
+    token = reauthenticated(client, clock)
     started = _connect(client, token)
     params = fake.authorize(started.json()["authorization_url"], **person("taken"))
     path, query = landing(come_back(client, params))
@@ -597,7 +600,9 @@ def test_the_last_way_in_cannot_be_disconnected(
     refused = client.delete(url, **bearer(token))
     assert refused.status_code == 400 and refused.json()["code"] == "last_way_in"
     assert ProviderIdentity.objects.exists()
-    # With a second identity, the first can go; the second is then the last.
+    # With a second identity, the first can go; the second is then the last. Connecting
+    # wants a re-authentication after the login: at the provider, for this account.
+    token = stepped_up_at_the_provider(client, fake, token, "only-way")
     started = _connect(client, token, "github")
     user = {"id": 77, "login": "octo"}
     emails = [{"email": "o@mail.example", "primary": True, "verified": True}]
@@ -616,6 +621,14 @@ def test_the_last_way_in_cannot_be_disconnected(
     last.user.save()
     token = login(client, last.user.username).json()["token"]
     assert client.delete(last_url, **bearer(token)).status_code == 204
+
+
+def stepped_up_at_the_provider(client: Client, fake: Any, token: str, who: str) -> str:
+    """A token of this session re-authenticated at the provider just now."""
+    url = _reauthenticate(client, token).json()["authorization_url"]
+    params = fake.authorize(url, **person(who, auth_time=int(time.time())))
+    assert landing(come_back(client, params))[1] == {"provider_reauthenticated": "1"}
+    return str(signed_in(client)["token"])
 
 
 def _reauthenticate(client: Client, token: str, provider: str = "fake") -> Any:

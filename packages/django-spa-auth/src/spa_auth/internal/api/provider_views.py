@@ -30,6 +30,7 @@ from .. import clock
 from ..login import provider as provider_login
 from ..login import second_step
 from ..mfa import services as mfa
+from ..mfa import step_up
 from ..providers import config, flows, links
 from ..sessions import cookies
 from ..throttling import limits as throttling
@@ -94,6 +95,19 @@ def _navigation_error(error: AuthError) -> HttpResponse:
     return _failure(error.code)
 
 
+def _start_limit() -> throttling.Limit:
+    conf = get_settings()
+    return throttling.Limit("provider-ip", conf.account_requests_per_ip, conf.account_ip_window)
+
+
+def _is_navigation(request: HttpRequest) -> bool:
+    """A top-level navigation, or a browser that does not say (no Fetch Metadata): an
+    image, a script or a frame of another site begins no flow and spends no budget."""
+    mode = request.META.get("HTTP_SEC_FETCH_MODE", "navigate")
+    dest = request.META.get("HTTP_SEC_FETCH_DEST", "document")
+    return mode == "navigate" and dest == "document"
+
+
 def _not_configured() -> HttpResponse:
     """No app to send the browser back to: a clear 503, as for mail without FRONTEND_URL."""
     return JsonResponse(
@@ -128,13 +142,14 @@ class ProviderLoginView(PublicAuthView):
         conf = get_settings()
         if not conf.frontend_url:
             return _not_configured()
+        if not _is_navigation(request._request):
+            return JsonResponse(
+                {"detail": "Open this URL as a page.", "code": "navigation_required"}, status=400
+            )
         try:
             provider = config.get(provider_id)
-            limit = throttling.Limit(
-                "provider-ip", conf.account_requests_per_ip, conf.account_ip_window
-            )
             throttled = throttling.count_failure(
-                limit, throttling.ip_key(network.client_ip(request, conf))
+                _start_limit(), throttling.ip_key(network.client_ip(request, conf))
             )
             if throttled is not None:
                 raise throttled
@@ -255,8 +270,16 @@ class PendingLoginView(PublicAuthView):
         return response
 
 
-class ConnectView(StepUpMixin, AuthAPIView):
+class ConnectView(AuthAPIView):
     permission_classes = [permissions.IsAuthenticated]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """A connected identity is a way in that outlives a password reset, as a passkey
+        is: the account must have re-authenticated after its login (M7), with its
+        password, a factor, or at one of its providers (``reauthenticate/``), so that a
+        copy of a fresh login's token connects nothing."""
+        super().initial(request, *args, **kwargs)
+        step_up.require_reauthenticated(request.user, request.auth)
 
     @extend_schema(
         request=ConnectSerializer,
@@ -269,6 +292,16 @@ class ConnectView(StepUpMixin, AuthAPIView):
         ``next`` with ``provider_connected=1`` or ``provider_error``."""
         provider = config.get(provider_id)
         body = validated(ConnectSerializer, request)
+        # As no factor is added: an account made with someone else's unproven address
+        # must not get its maker's provider account (optional verification; under "none"
+        # the first reset removes it, ``links``).
+        mfa.require_proven_address(request.user)
+        conf = get_settings()
+        throttled = throttling.count_failure(
+            _start_limit(), throttling.ip_key(network.client_ip(request, conf))
+        )
+        if throttled is not None:
+            raise throttled
         response = Response()
         url = flows.start(
             request._request,
@@ -276,6 +309,7 @@ class ConnectView(StepUpMixin, AuthAPIView):
             provider,
             intent=ProviderFlow.Intent.CONNECT,
             user=request.user,
+            session_id=current_session_id(request),
             next_path=body["next"],
         )
         response.data = {"authorization_url": url}

@@ -25,8 +25,9 @@ from ...errors import (
     IdentityNotConnectedError,
     MfaRequiredError,
     ProviderError,
+    ProviderStateError,
 )
-from ...models import AuditEvent, ProviderFlow
+from ...models import AuditEvent, ProviderFlow, Session
 from .. import clock
 from ..accounts import services as accounts
 from ..mfa import services as mfa
@@ -70,13 +71,19 @@ def callback(request: HttpRequest, provider: Provider, params: Any, client: Clie
     Every refusal is an ``Outcome`` with its code, logged; none is an exception."""
     flow: ProviderFlow | None = None
     try:
+        # A state that is no live flow of this browser costs nothing: any site can send a
+        # visitor's browser here (an image, a frame), and must not spend the login budget
+        # that the visitor's address shares with password logins.
+        flow = flows.spend(request, provider, params.get("state"))
         with _login_budget(request, provider, client):
-            flow = flows.spend(request, provider, params.get("state"))
             found = flows.identity_of(provider, flow, params)
         if flow.intent == Intent.LOGIN:
             return Outcome(flow.next, tokens=_sign_in(request, provider, found, client))
         if flow.user is None or not is_active(flow.user):
             raise AccountInactiveError("the account that began the flow is inactive")
+        if not _session_live(flow):
+            # Logged out, out everywhere, a new password: what the session began ends too.
+            raise ProviderStateError("the session that began the flow has ended")
         if flow.intent == Intent.CONNECT:
             links.connect(flow.user, provider, found, ip=client.ip)
             return Outcome(flow.next, done="provider_connected", signed_in=True)
@@ -106,6 +113,19 @@ def _reauthenticate(provider: Provider, flow: ProviderFlow, found: Identity) -> 
         raise ProviderError(f"{provider.id}: no sign-in at the provider since the flow began")
     links.seen(known, found)
     reauthenticate(user, flow.session_id, [FEDERATED])
+
+
+def _session_live(flow: ProviderFlow) -> bool:
+    if flow.session_id is None or flow.user_id is None:
+        return False
+    now = clock.now()
+    return Session.objects.filter(
+        pk=flow.session_id,
+        user_id=flow.user_id,
+        revoked_at__isnull=True,
+        idle_expires_at__gt=now,
+        absolute_expires_at__gt=now,
+    ).exists()
 
 
 @contextmanager

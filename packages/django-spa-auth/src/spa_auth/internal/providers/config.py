@@ -154,6 +154,17 @@ def _provider(entry: Any) -> Provider:
         raise ImproperlyConfigured(f"Provider {provider_id!r} lacks an endpoint")
     if signs_secret:
         _require_apple_key(provider_id, values["private_key"])
+    if (
+        kind == "github"
+        and "issuer" not in entry
+        and any(values[key] != _PRESETS["github"][key] for key in _ENDPOINTS)
+    ):
+        # The identity is (issuer, user id): a GitHub Enterprise server under github.com's
+        # issuer would sign its user 4 in as github.com's user 4.
+        raise ImproperlyConfigured(
+            f"Provider {provider_id!r}: a GitHub server other than github.com needs its own "
+            "'issuer' (its URL, e.g. https://github.example.com)"
+        )
     scopes = values.get("scopes", Provider.scopes)
     if isinstance(scopes, str):
         scopes = scopes.split()

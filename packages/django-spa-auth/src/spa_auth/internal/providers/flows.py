@@ -183,18 +183,27 @@ def start(
 
 def stash_form_post(provider: Provider, params: Any) -> None:
     """A form-post callback (Apple) carries the name once, beside the code: keep it on
-    the flow; the redirect that follows brings the flow cookie (Lax) and the code."""
+    the flow; the redirect that follows brings the flow cookie (Lax) and the code. Anyone
+    can post here, so only a provider that answers by form post is heard, only a live
+    flow is written, and only the name is kept, as one plain line."""
+    if provider.response_mode != "form_post":
+        return
     state = params.get("state")
     user = params.get("user")
     if not isinstance(state, str) or len(state) != 43 or not isinstance(user, str):
         return
+    if len(user) > 4096:
+        return
     try:
-        parsed = json.loads(user[:4096])
-    except ValueError:
+        parsed = json.loads(user)
+    except (ValueError, RecursionError):
+        return
+    name = identity.apple_name(parsed)
+    if not name:
         return
     ProviderFlow.objects.filter(
-        digest=mfa.digest(state), provider=provider.id, used_at=None
-    ).update(extra={"user": parsed})
+        digest=mfa.digest(state), provider=provider.id, used_at=None, expires_at__gt=clock.now()
+    ).update(extra={"name": name})
 
 
 def identity_of(provider: Provider, flow: ProviderFlow, params: Any) -> identity.Identity:

@@ -10,6 +10,7 @@ for GitHub, the verified primary address.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,13 @@ class Identity:
 
 
 def _text(value: Any, limit: int) -> str:
-    return value.strip()[:limit] if isinstance(value, str) else ""
+    """One plain line: control, format (bidirectional overrides), surrogate and separator
+    characters become one space, as in a passkey's name (M20); NUL never reaches the
+    database."""
+    if not isinstance(value, str):
+        return ""
+    kept = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in value)
+    return " ".join(kept.split())[:limit]
 
 
 def _is_true(value: Any) -> bool:
@@ -60,7 +67,7 @@ def verify_id_token(
     except jwt.PyJWTError as error:
         raise ProviderError(f"the ID token is malformed: {error}") from error
     algorithm = header.get("alg")
-    if algorithm not in metadata.algorithms:
+    if not isinstance(algorithm, str) or algorithm not in metadata.algorithms:
         raise ProviderError(f"ID token algorithm {algorithm!r} is not accepted")
     key = remote.signing_key(metadata.jwks_uri, header.get("kid"))
     try:
@@ -108,7 +115,10 @@ def from_claims(provider: Provider, claims: dict[str, Any], extra: dict[str, Any
         raise ProviderError("the ID token has no usable issuer")
     email = _address(claims.get("email"))
     if provider.kind == "microsoft":
-        verified = _is_true(claims.get("xms_edov")) or claims.get("tid") in provider.trusted_tenants
+        tenant = claims.get("tid")
+        verified = _is_true(claims.get("xms_edov")) or (
+            isinstance(tenant, str) and tenant in provider.trusted_tenants
+        )
     else:
         verified = _is_true(claims.get("email_verified"))
     name = _text(claims.get("name"), 150) or " ".join(
@@ -117,7 +127,7 @@ def from_claims(provider: Provider, claims: dict[str, Any], extra: dict[str, Any
         if part
     )
     if provider.kind == "apple" and not name:
-        name = apple_name(extra.get("user"))
+        name = _text(extra.get("name"), 150)
     auth_time = claims.get("auth_time")
     if not isinstance(auth_time, int) or isinstance(auth_time, bool):
         auth_time = None
@@ -138,7 +148,7 @@ def from_github(provider: Provider, user: Any, emails: Any) -> Identity:
     if not isinstance(user, dict):
         raise ProviderError("GitHub's user answer is not an object")
     user_id = user.get("id")
-    if not isinstance(user_id, int) or isinstance(user_id, bool) or user_id <= 0:
+    if not isinstance(user_id, int) or isinstance(user_id, bool) or not 0 < user_id < 2**63:
         raise ProviderError("GitHub's user answer has no numeric id")
     if not isinstance(emails, list):
         raise ProviderError("GitHub's address answer is not a list")

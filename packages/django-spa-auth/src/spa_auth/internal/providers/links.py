@@ -53,11 +53,18 @@ def find(identity: Identity) -> ProviderIdentity | None:
     )
 
 
+def _shown_address(identity: Identity) -> str:
+    """The address shown for an identity (account page, mails): only one its provider
+    vouches for. An unproven claim (Entra ID's ``email``) could be the owner's own
+    address, and make a thief's connection look like the owner's."""
+    return identity.email if identity.email_verified else ""
+
+
 def seen(row: ProviderIdentity, identity: Identity) -> None:
     """A known identity signed in again: note when, and the address it claims now (shown
     on the account page only; the account's own address stays)."""
     ProviderIdentity.objects.filter(pk=row.pk).update(
-        last_used_at=clock.now(), email=identity.email
+        last_used_at=clock.now(), email=_shown_address(identity)
     )
 
 
@@ -100,11 +107,15 @@ def _username(address: str) -> str:
     if field == accounts.email_field():
         return address
     limit = getattr(user_model._meta.get_field(field), "max_length", None) or 150
-    base = _USERNAME_JUNK.sub("", address.split("@")[0])[: limit - 5] or "user"
+    base = _USERNAME_JUNK.sub("", address.split("@")[0])[: limit - 17] or "user"
     candidate = base
-    while user_model._default_manager.filter(**{f"{field}__iexact": candidate}).exists():
-        candidate = f"{base}-{secrets.randbelow(10_000):04d}"
-    return candidate
+    for attempt in range(20):
+        if not user_model._default_manager.filter(**{f"{field}__iexact": candidate}).exists():
+            return candidate
+        # Four digits first; then 64 random bits, which no one holds in advance.
+        suffix = f"{secrets.randbelow(10_000):04d}" if attempt < 10 else secrets.token_hex(8)
+        candidate = f"{base}-{suffix}"
+    raise ProviderAccountExistsError("no free username")
 
 
 def _set_names(user: Any, name: str) -> None:
@@ -120,7 +131,7 @@ def _link(user: Any, provider: Provider, identity: Identity, now: datetime) -> P
         provider=provider.id,
         issuer=identity.issuer,
         subject=identity.subject,
-        email=identity.email,
+        email=_shown_address(identity),
         created_at=now,
         last_used_at=now,
     )
@@ -147,7 +158,7 @@ def connect(user: Any, provider: Provider, identity: Identity, *, ip: str | None
         ip=ip,
         detail=f"{provider.id} {identity.email}"[:200],
     )
-    notify_owner(user, "connected", provider.name, identity.email)
+    notify_owner(user, "connected", provider.name, _shown_address(identity))
 
 
 def identities(user: Any) -> list[ProviderIdentity]:
@@ -188,6 +199,21 @@ def notify_owner(user: Any, change: str, provider_name: str, email: str) -> None
         email=email,
         at=clock.now().isoformat(),
     )
+
+
+@accounts.first_proof_rule
+def forget_identities_on_first_proof(user: Any) -> None:
+    """Whoever set up the account before its address was proven (a sign-up with someone
+    else's address, under optional or no verification) may have connected their own
+    provider account: none survives the owner's first proof, as no factor does (``mfa``)."""
+    removed = ProviderIdentity.objects.filter(user=user).delete()[0]
+    if removed:
+        store.record_event(
+            Kind.PROVIDER_DISCONNECTED,
+            now=clock.now(),
+            user=user,
+            detail="every identity: first proof of the address",
+        )
 
 
 @tasks.handles("provider_changed")

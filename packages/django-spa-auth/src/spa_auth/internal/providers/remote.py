@@ -96,9 +96,15 @@ def parse_metadata(document: Any, provider: Provider) -> Metadata:
     ):
         raise ProviderError(f"discovery names issuer {issuer!r}, not {provider.issuer!r}")
     urls: dict[str, Any] = {}
+    # Plain HTTP to loopback is for a loopback issuer (development): the document of an
+    # HTTPS issuer must not send the server to a service on its own host.
+    https_only = provider.issuer.startswith("https://")
     for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
-        value = getattr(provider, key, None) or document.get(key)
-        if not is_safe_url(value):
+        configured = getattr(provider, key, None)
+        value = configured or document.get(key)
+        if not is_safe_url(value) or (
+            not configured and https_only and not str(value).startswith("https://")
+        ):
             raise ProviderError(f"discovery's {key} is not an https URL: {value!r}")
         urls[key] = value
     algorithms = frozenset(
@@ -124,7 +130,9 @@ def is_tenant_template(issuer: Any, configured: str) -> bool:
 
 
 _lock = threading.Lock()
-_discovered: dict[str, tuple[float, Metadata]] = {}
+# The discovery documents as fetched, by URL: two providers of one issuer share the
+# document, never each other's endpoints (each is read with its own settings).
+_discovered: dict[str, tuple[float, Any]] = {}
 _key_sets: dict[str, tuple[float, jwt.PyJWKSet | None]] = {}
 
 
@@ -135,10 +143,11 @@ def metadata(provider: Provider) -> Metadata:
     with _lock:
         cached = _discovered.get(url)
     if cached is not None and now - cached[0] < DISCOVERY_TTL:
-        return cached[1]
-    found = parse_metadata(request_json("GET", url), provider)
+        return parse_metadata(cached[1], provider)
+    document = request_json("GET", url)
+    found = parse_metadata(document, provider)
     with _lock:
-        _discovered[url] = (now, found)
+        _discovered[url] = (now, document)
     return found
 
 

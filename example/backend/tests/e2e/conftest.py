@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +60,42 @@ def base_url(live_server: Any) -> str:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+FRONTEND = Path(__file__).resolve().parents[3] / "frontend"
+
+
+class SpaHandler(SimpleHTTPRequestHandler):
+    """A static host for the built app: files as they are, index.html for routes."""
+
+    def do_GET(self) -> None:
+        if not (Path(self.directory) / self.path.lstrip("/").split("?")[0]).is_file():
+            self.path = "/index.html"
+        super().do_GET()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def separate_origin(live_server: Any, tmp_path: Path, settings: Any) -> Iterator[str]:
+    api = live_server.url.replace("localhost", "127.0.0.1")
+    out = tmp_path / "dist"
+    subprocess.run(
+        ["npx", "vite", "build", "--base", "/", "--outDir", str(out), "--logLevel", "error"],
+        cwd=FRONTEND,
+        check=True,
+        env={**os.environ, "VITE_API_BASE_URL": f"{api}/api/v1/"},
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SpaHandler, directory=str(out)))
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    settings.CORS_ALLOWED_ORIGINS = [origin]
+    settings.CSRF_TRUSTED_ORIGINS = [origin]
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield origin
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -16,6 +16,7 @@ from spa_auth.internal.providers import remote
 from spa_auth.models import ProviderIdentity
 
 from tests.e2e.test_login_flow import log_in
+from tests.e2e.test_mfa_flow import confirm_its_you
 from tests.live.servers import OidcProvider
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -59,10 +60,10 @@ def test_a_new_person_signs_in_comes_back_and_a_changed_address_changes_nothing(
     expect(page.get_by_test_id("username")).to_have_text("ada")
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile(r"/login$"))
-    # The provider now claims another address: the same account comes back, unchanged.
+    # The provider now claims another address: the same account comes back, unchanged
+    # (the provider still has its own session, so it asks nothing).
     provider.person("ada", email="eve@mail.example", email_verified=True)
     page.get_by_role("button", name="Continue with Local ID").click()
-    at_the_provider(page, "ada")
     expect(page.get_by_test_id("username")).to_have_text("ada")
     assert get_user_model().objects.get().email == "ada@mail.example"
 
@@ -97,13 +98,15 @@ def test_connect_then_sign_in_with_it_then_disconnect(
     expect(page.get_by_test_id("username")).to_have_text("alice")
     page.goto("/security")
     page.get_by_role("button", name="Connect Local ID").click()
+    # A connection is a lasting way in: it wants a re-authentication after the login.
+    confirm_its_you(page)
     at_the_provider(page, "alice-at-id")
     expect(page).to_have_url(re.compile(r"/security$"))
     expect(page.get_by_role("status")).to_contain_text("Connected")
     expect(page.get_by_text("alice.elsewhere@mail.example")).to_be_visible()
     page.get_by_role("button", name="Log out").click()
+    # The provider still has its session: it signs alice in without asking.
     page.get_by_role("button", name="Continue with Local ID").click()
-    at_the_provider(page, "alice-at-id")
     expect(page.get_by_test_id("username")).to_have_text("alice")
     page.goto("/security")
     page.get_by_role("button", name=re.compile("Disconnect")).click()
@@ -134,3 +137,32 @@ def test_a_provider_sign_in_still_asks_for_the_second_factor(
     page.get_by_label("Code", exact=True).fill(pyotp.TOTP(secret).at(time.time() + 30))
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_test_id("username")).to_have_text("alice")
+
+
+def test_an_app_on_another_origin_signs_in_with_a_provider(
+    page: Page, live_server: Any, separate_origin: str, settings: Any
+) -> None:
+    """The separate-origin recipe: the provider comes back to the API (API_URL), which
+    sends the browser on to the app (FRONTEND_URL) with the refresh cookie set."""
+    api = live_server.url.replace("localhost", "127.0.0.1")
+    running = OidcProvider([api + CALLBACK]).start()
+    try:
+        remote.forget()
+        settings.SPA_AUTH = {
+            **settings.SPA_AUTH,
+            "FRONTEND_URL": separate_origin,
+            "API_URL": api,
+            "SIGNUP_ENABLED": True,
+            "PROVIDERS": [running.provider_setting("local", "Local ID")],
+        }
+        running.person("cy", email="cy@mail.example", email_verified=True)
+        page.goto(separate_origin + "/login")
+        page.get_by_role("button", name="Continue with Local ID").click()
+        at_the_provider(page, "cy")
+        expect(page).to_have_url(re.compile(rf"^{re.escape(separate_origin)}/$"))
+        expect(page.get_by_test_id("username")).to_have_text("cy")
+        page.reload()
+        expect(page.get_by_test_id("username")).to_have_text("cy")
+    finally:
+        running.stop()
+        remote.forget()

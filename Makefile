@@ -140,11 +140,15 @@ lint: $(DEV_STAMP) $(NODE_STAMP) $(JS_DISTS)
 format: $(DEV_STAMP)
 	$(BIN)/ruff format $(PY_TREES) && $(BIN)/ruff check --fix $(PY_TREES)
 
+# Test modules spread over this many processes (a module stays on one: its fixtures are
+# module-wide); the live and browser tiers start their own servers per process.
+PYTEST_WORKERS ?= 2
+
 test: $(DEV_STAMP) prepare lint $(LIGHTHOUSE_STAMP) $(OIDC_PROVIDER_STAMP)
 	for p in $(JS_PACKAGES); do (cd $$p && npx vitest run) || exit 1; done
 	cd $(EXAMPLE_FRONTEND) && npx vitest run
 	cd $(PACKAGE) && ../../$(BIN)/nox --no-color
-	cd $(EXAMPLE_BACKEND) && ../../$(BIN)/pytest
+	cd $(EXAMPLE_BACKEND) && ../../$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope
 
 BENCH_STAMP := $(VENV)/.bench-installed
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,35 +25,6 @@ from ..provider_fake import CLIENT_ID, FakeProvider
 
 AUTH = "/api/v1/auth"
 APP = "http://localhost:8000"
-
-
-@pytest.fixture(scope="module")
-def fake_server() -> Iterator[FakeProvider]:
-    fake = FakeProvider().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def fake(fake_server: FakeProvider, settings: Any) -> Iterator[FakeProvider]:
-    """The fake provider as ``fake`` (and ``other``: the same issuer under a second id),
-    with sign-up open; every test starts with empty caches and no grants."""
-    fake_server.forge, fake_server.answers = None, {}
-    fake_server.grants.clear()
-    fake_server.requests.clear()
-    remote.forget()
-    settings.SPA_AUTH = {
-        **settings.SPA_AUTH,
-        "SIGNUP_ENABLED": True,
-        "FRONTEND_URL": APP,
-        "PROVIDERS": [
-            fake_server.config("fake"),
-            fake_server.config("entra", kind="microsoft", trusted_tenants=["trusted-tenant"]),
-            fake_server.github_config("github"),
-        ],
-    }
-    yield fake_server
-    remote.forget()
 
 
 def begin(client: Client, provider: str = "fake", next_path: str = "/account") -> str:
@@ -535,13 +505,18 @@ def test_failed_callbacks_spend_the_login_budget(
 # P10, P11: connecting and disconnecting.
 
 
-def _connect(client: Client, token: str, provider: str = "fake") -> Any:
+def _signed_in_flow(client: Client, token: str, provider: str, action: str) -> Any:
+    """Begin a connection or a re-authentication from the security page."""
     return client.post(
-        f"{AUTH}/providers/{provider}/connect/",
+        f"{AUTH}/providers/{provider}/{action}/",
         {"next": "/security"},
         content_type="application/json",
         **bearer(token),
     )
+
+
+def _connect(client: Client, token: str, provider: str = "fake") -> Any:
+    return _signed_in_flow(client, token, provider, "connect")
 
 
 def test_connecting_needs_a_recent_authentication_and_is_mailed(
@@ -632,12 +607,7 @@ def stepped_up_at_the_provider(client: Client, fake: Any, token: str, who: str) 
 
 
 def _reauthenticate(client: Client, token: str, provider: str = "fake") -> Any:
-    return client.post(
-        f"{AUTH}/providers/{provider}/reauthenticate/",
-        {"next": "/security"},
-        content_type="application/json",
-        **bearer(token),
-    )
+    return _signed_in_flow(client, token, provider, "reauthenticate")
 
 
 def test_an_account_without_a_password_steps_up_at_its_provider(

@@ -14,7 +14,6 @@ import base64
 import json
 import re
 import unicodedata
-from collections.abc import Iterator
 from typing import Any
 
 import jwt
@@ -30,7 +29,6 @@ from ..conftest import PASSWORD, bearer, login
 from ..provider_fake import CLIENT_ID, FakeProvider
 from ..test_mfa import reauthenticated
 from .test_provider_doors import (
-    APP,
     AUTH,
     begin,
     claims_of,
@@ -43,33 +41,6 @@ from .test_provider_doors import (
 )
 
 ATTACKER_PASSWORD = "attacker-chosen-passphrase-9"
-
-
-@pytest.fixture(scope="module")
-def fake_server() -> Iterator[FakeProvider]:
-    fake = FakeProvider().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def fake(fake_server: FakeProvider, settings: Any) -> Iterator[FakeProvider]:
-    fake_server.forge, fake_server.answers = None, {}
-    fake_server.grants.clear()
-    fake_server.requests.clear()
-    remote.forget()
-    settings.SPA_AUTH = {
-        **settings.SPA_AUTH,
-        "SIGNUP_ENABLED": True,
-        "FRONTEND_URL": APP,
-        "PROVIDERS": [
-            fake_server.config("fake"),
-            fake_server.config("entra", kind="microsoft", trusted_tenants=["trusted-tenant"]),
-            fake_server.github_config("github"),
-        ],
-    }
-    yield fake_server
-    remote.forget()
 
 
 def post(client: Client, path: str, body: Any = None, **headers: Any) -> Any:

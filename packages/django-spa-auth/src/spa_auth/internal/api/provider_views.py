@@ -290,30 +290,11 @@ class ConnectView(AuthAPIView):
         """Begin connecting a provider to the signed-in account (step-up): the answer's
         ``authorization_url`` is where the app navigates; the callback comes back to
         ``next`` with ``provider_connected=1`` or ``provider_error``."""
-        provider = config.get(provider_id)
-        body = validated(ConnectSerializer, request)
         # As no factor is added: an account made with someone else's unproven address
         # must not get its maker's provider account (optional verification; under "none"
         # the first reset removes it, ``links``).
         mfa.require_proven_address(request.user)
-        conf = get_settings()
-        throttled = throttling.count_failure(
-            _start_limit(), throttling.ip_key(network.client_ip(request, conf))
-        )
-        if throttled is not None:
-            raise throttled
-        response = Response()
-        url = flows.start(
-            request._request,
-            response,
-            provider,
-            intent=ProviderFlow.Intent.CONNECT,
-            user=request.user,
-            session_id=current_session_id(request),
-            next_path=body["next"],
-        )
-        response.data = {"authorization_url": url}
-        return response
+        return _signed_in_flow(request, provider_id, ProviderFlow.Intent.CONNECT)
 
 
 class ReauthenticateView(AuthAPIView):
@@ -329,20 +310,31 @@ class ReauthenticateView(AuthAPIView):
         ``authorization_url`` asks the provider to sign in again now; the callback freshens
         this session's ``auth_time`` and comes back to ``next`` with
         ``provider_reauthenticated=1`` (then refresh for a token that carries it)."""
-        provider = config.get(provider_id)
-        body = validated(ConnectSerializer, request)
-        response = Response()
-        url = flows.start(
-            request._request,
-            response,
-            provider,
-            intent=ProviderFlow.Intent.REAUTHENTICATE,
-            user=request.user,
-            session_id=current_session_id(request),
-            next_path=body["next"],
-        )
-        response.data = {"authorization_url": url}
-        return response
+        return _signed_in_flow(request, provider_id, ProviderFlow.Intent.REAUTHENTICATE)
+
+
+def _signed_in_flow(request: Request, provider_id: str, intent: str) -> Response:
+    """Begin a flow of the signed-in user's session (a connection, a re-authentication),
+    counted against the client's address as sign-ins are: ``{authorization_url}``."""
+    provider = config.get(provider_id)
+    body = validated(ConnectSerializer, request)
+    throttled = throttling.count_failure(
+        _start_limit(), throttling.ip_key(network.client_ip(request, get_settings()))
+    )
+    if throttled is not None:
+        raise throttled
+    response = Response()
+    url = flows.start(
+        request._request,
+        response,
+        provider,
+        intent=intent,
+        user=request.user,
+        session_id=current_session_id(request),
+        next_path=body["next"],
+    )
+    response.data = {"authorization_url": url}
+    return response
 
 
 class IdentityListView(AuthAPIView):

@@ -70,3 +70,31 @@ def test_audit_events_are_listed_but_read_only(admin_client, user):
     )
     assert response.status_code == 403
     assert AuditEvent.objects.get(pk=event.pk).kind == "login"
+
+
+def test_an_operator_sees_provider_identities_and_may_only_delete_one(admin_client, user):
+    from django.utils import timezone
+    from spa_auth.models import ProviderIdentity
+
+    identity = ProviderIdentity.objects.create(
+        user=user,
+        provider="google",
+        issuer="https://accounts.google.com",
+        subject="1234",
+        email="alice@gmail.example",
+        created_at=timezone.now(),
+    )
+    listed = admin_client.get("/admin/spa_auth/provideridentity/")
+    assert listed.status_code == 200 and b"alice@gmail.example" in listed.content
+    assert admin_client.get("/admin/spa_auth/provideridentity/add/").status_code == 403
+    changed = admin_client.post(
+        f"/admin/spa_auth/provideridentity/{identity.pk}/change/", {"subject": "9999"}
+    )
+    assert changed.status_code == 403
+    assert ProviderIdentity.objects.get().subject == "1234"
+    deleted = admin_client.post(
+        f"/admin/spa_auth/provideridentity/{identity.pk}/delete/", {"post": "yes"}
+    )
+    assert deleted.status_code == 302 and not ProviderIdentity.objects.exists()
+    # The flows, which hold verifiers and nonces, are not in the admin at all.
+    assert admin_client.get("/admin/spa_auth/providerflow/").status_code == 404

@@ -1,5 +1,6 @@
-"""Django admin: sessions with a "revoke" action; audit events read-only; a "reset
-second factors" action on the user model's admin."""
+"""Django admin: sessions with a "revoke" action; audit events read-only; provider
+identities to look at and delete; a "reset second factors" action on the user model's
+admin. Flows at providers stay out: they hold verifiers and nonces, and live minutes."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from .internal import clock
 from .internal.mfa import services as mfa
 from .internal.sessions import store
-from .models import AuditEvent, Session
+from .models import AuditEvent, ProviderIdentity, Session
 
 _HIDDEN = ["credential_digest", "rotated_by"]
 
@@ -64,6 +65,24 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ProviderIdentity)
+class ProviderIdentityAdmin(admin.ModelAdmin):
+    """An operator may remove an identity (one a thief connected); nothing else is
+    edited here: an identity is made only by its provider's answer."""
+
+    list_display = ["user", "provider", "email", "created_at", "last_used_at"]
+    list_filter = ["provider", "created_at"]
+    search_fields = ["user__username", "email", "subject"]
+    list_select_related = ["user"]
+    readonly_fields = [f.name for f in ProviderIdentity._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

@@ -1,6 +1,6 @@
 /**
  * The way back from a sign-in provider: the server's redirect leaves `provider_error`,
- * `provider_step` or `provider_connected` in the page's URL. The client reads them and takes
+ * `provider_step`, `provider_connected` or `provider_reauthenticated` in the page's URL. The client reads them and takes
  * them out of the address bar; the router's route drops them too, so that a later
  * navigation does not write them back into the history, and a Back does not replay them.
  */
@@ -8,7 +8,7 @@
 import type { Provider, ProviderResult } from '@spa-auth/client'
 import type { Router } from 'vue-router'
 
-const RESULT_PARAMS: readonly string[] = ['provider_error', 'provider_step', 'provider_connected']
+const RESULT_PARAMS: readonly string[] = ['provider_error', 'provider_step', 'provider_connected', 'provider_reauthenticated']
 
 /** `read()` (the client's `providerResult`), then the route without the server's members. */
 export async function takeProviderResult(router: Router, read: () => Promise<ProviderResult>): Promise<ProviderResult> {

@@ -63,8 +63,9 @@ export interface AuthClientOptions {
    */
   onReauthenticationRequired?: (error: ApiError) => boolean | Promise<boolean>
   /**
-   * How the app leaves for a sign-in provider (`loginWithProvider`, `connectProvider`): a
-   * top-level navigation to the URL. Default `window.location.assign`; tests pass their own.
+   * How the app leaves for a sign-in provider (`loginWithProvider`, `connectProvider`,
+   * `reauthenticateWithProvider`): a top-level navigation to the URL. Default
+   * `window.location.assign`; tests pass their own.
    */
   navigate?: (url: string) => void
 }
@@ -278,6 +279,7 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
     auth,
     baseURL,
     navigate: options.navigate ?? ((url) => location.assign(url)),
+    refresh: () => refresher.refresh(),
   })
 
   return {

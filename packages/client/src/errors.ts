@@ -54,6 +54,8 @@ export type ErrorCode =
   | 'provider_email_unverified'
   | 'account_inactive'
   | 'identity_in_use'
+  | 'identity_not_connected'
+  | 'navigation_required'
   | 'last_way_in'
   | 'passkey_cancelled'
   | 'passkey_unavailable'

@@ -1,10 +1,11 @@
 /**
- * Sign-in with a provider (OpenID Connect, GitHub): the list of providers, the sign-in and
- * the connection, which leave the app by a top-level navigation (the provider's pages are
- * no API), the answer the server leaves in the app's URL when the browser comes back, and
- * the user's connected identities. The requests go through the client's own `call`; the
- * navigations through `navigate`. The client wires this in; it imports types, the error
- * class and a URL helper only.
+ * Sign-in with a provider (OpenID Connect, GitHub): the list of providers, the sign-in, the
+ * connection and the step-up re-authentication, which leave the app by a top-level
+ * navigation (the provider's pages are no API), the answer the server leaves in the app's
+ * URL when the browser comes back, and the user's connected identities. The requests go
+ * through the client's own `call`; the navigations through `navigate`; the new token after
+ * a re-authentication through `refresh`. The client wires this in; it imports types, the
+ * error class and a URL helper only.
  */
 
 import { ApiError } from './errors.js'
@@ -31,7 +32,7 @@ export interface ProviderIdentity {
   last_used: string | null
 }
 
-/** Where the app goes on after a sign-in or a connection: a path of the app. */
+/** Where the app goes on after a sign-in, a connection or a re-authentication: a path of the app. */
 export interface ProviderNavigation {
   /** A path of this app (`/orders?page=2`); anything else (another origin) becomes `/`. */
   next?: string
@@ -41,6 +42,11 @@ export interface ProviderNavigation {
 export interface ProviderResult {
   /** A connection succeeded (`provider_connected=1`). */
   connected: boolean
+  /**
+   * A step-up re-authentication succeeded (`provider_reauthenticated=1`); the access token
+   * has been refreshed already, so the next request carries the new authentication time.
+   */
+  reauthenticated: boolean
 }
 
 /** The provider members of `AuthClient`; every call rejects with an `ApiError`. */
@@ -54,13 +60,16 @@ export interface ProviderActions {
    */
   loginWithProvider(id: string, options?: ProviderNavigation): void
   /**
-   * On the page the browser came back to: read `provider_error`, `provider_step` and
-   * `provider_connected` from the URL and take them out of it (`history.replaceState`).
-   * Rejects with the server's code as an `ApiError` of status 0 (`provider_cancelled`,
-   * `provider_account_exists`, `identity_in_use`, …). A sign-in that needs a second factor
-   * (`provider_step=mfa`) rejects exactly as `login()` does: `mfa_required` with `mfaToken`
-   * and `methods` (from `POST auth/providers/pending/`), or `mfa_token_invalid`. Otherwise
-   * resolves with `connected`, true after a connection.
+   * On the page the browser came back to: read `provider_error`, `provider_step`,
+   * `provider_connected` and `provider_reauthenticated` from the URL and take them out of it
+   * (`history.replaceState`). Rejects with the server's code as an `ApiError` of status 0
+   * (`provider_cancelled`, `provider_account_exists`, `identity_in_use`,
+   * `identity_not_connected`, …). A sign-in that needs a second factor (`provider_step=mfa`)
+   * rejects exactly as `login()` does: `mfa_required` with `mfaToken` and `methods` (from
+   * `POST auth/providers/pending/`), or `mfa_token_invalid`. Otherwise resolves with
+   * `connected`, true after a connection, and `reauthenticated`, true after a
+   * re-authentication, once a refresh has brought a token with the new authentication time
+   * (a refresh that fails rejects with its `ApiError`).
    */
   providerResult(): Promise<ProviderResult>
   /**
@@ -69,6 +78,16 @@ export interface ProviderActions {
    * `provider_error` (see `providerResult`).
    */
   connectProvider(id: string, options?: ProviderNavigation): Promise<void>
+  /**
+   * Signed in, for a step-up whose `methods` list `provider` (an account without a second
+   * factor that has an identity there): `POST auth/providers/{id}/reauthenticate/`, then a
+   * top-level navigation to the provider, which asks the person to sign in again now; the
+   * browser comes back to `next` with `provider_reauthenticated=1` or `provider_error`
+   * (`identity_not_connected`, `factor_required`, `provider_error` when the provider did
+   * not sign the person in again, as GitHub cannot): see `providerResult`. The request that
+   * met the step-up is not retried: the page is left, and the user does it again on return.
+   */
+  reauthenticateWithProvider(id: string, options?: ProviderNavigation): Promise<void>
   /** Signed in: `GET auth/providers/identities/`. */
   identities(): Promise<ProviderIdentity[]>
   /**
@@ -86,10 +105,12 @@ export interface ProviderDeps {
   baseURL: string
   /** A top-level navigation (`location.assign`). */
   navigate(url: string): void
+  /** A new access token from the refresh cookie (the client's single-flight refresh). */
+  refresh(): Promise<unknown>
 }
 
 /** The query members the server's redirects add to the app's URL. */
-const RESULT_PARAMS = ['provider_error', 'provider_step', 'provider_connected'] as const
+const RESULT_PARAMS = ['provider_error', 'provider_step', 'provider_connected', 'provider_reauthenticated'] as const
 
 /**
  * `value` if it is a path of this app, else `/`: by the server's own rule, so that what the
@@ -118,7 +139,7 @@ function providerURL(value: unknown): string {
   return ''
 }
 
-export function createProviderActions({ call, auth, baseURL, navigate }: ProviderDeps): ProviderActions {
+export function createProviderActions({ call, auth, baseURL, navigate, refresh }: ProviderDeps): ProviderActions {
   /**
    * Take the server's members out of the address bar (and so out of the history) once read;
    * the rest of the query stays exactly as it was written.
@@ -142,6 +163,18 @@ export function createProviderActions({ call, auth, baseURL, navigate }: Provide
     return found
   }
 
+  /** Signed in: ask the server for the provider's page (`{next}` → `{authorization_url}`), then go there. */
+  async function leaveFor(id: string, action: string, { next }: ProviderNavigation = {}): Promise<void> {
+    const { data } = await call<{ authorization_url: string }>(
+      'POST',
+      auth(`providers/${encodeURIComponent(id)}/${action}`),
+      { body: { next: appPath(next) } },
+    )
+    const url = providerURL(data?.authorization_url)
+    if (!url) throw new ApiError({ status: 0, code: 'client_error', detail: 'The server gave no provider URL.' })
+    navigate(url)
+  }
+
   return {
     async providers() {
       return (await call<Provider[]>('GET', auth('providers/'), { authenticated: false })).data
@@ -163,18 +196,14 @@ export function createProviderActions({ call, auth, baseURL, navigate }: Provide
         await call('POST', auth('providers/pending/'), { authenticated: false })
         throw new ApiError({ status: 0, code: 'mfa_token_invalid', detail: 'No second step is pending.' })
       }
-      return { connected: found?.get('provider_connected') === '1' }
+      const reauthenticated = found?.get('provider_reauthenticated') === '1'
+      // The server moved the session's authentication time; the token in memory (this tab's,
+      // or one another tab shared) still carries the old one until a refresh (RFC 9470).
+      if (reauthenticated) await refresh()
+      return { connected: found?.get('provider_connected') === '1', reauthenticated }
     },
-    async connectProvider(id, { next } = {}) {
-      const { data } = await call<{ authorization_url: string }>(
-        'POST',
-        auth(`providers/${encodeURIComponent(id)}/connect/`),
-        { body: { next: appPath(next) } },
-      )
-      const url = providerURL(data?.authorization_url)
-      if (!url) throw new ApiError({ status: 0, code: 'client_error', detail: 'The server gave no provider URL.' })
-      navigate(url)
-    },
+    connectProvider: (id, navigation) => leaveFor(id, 'connect/', navigation),
+    reauthenticateWithProvider: (id, navigation) => leaveFor(id, 'reauthenticate/', navigation),
     async identities() {
       return (await call<ProviderIdentity[]>('GET', auth('providers/identities/'))).data
     },

@@ -44,7 +44,8 @@ export interface SpaAuthWithClient<TUser = User> {
  * What `useAuth()` gives: the state as read-only refs, and the client's actions, the account
  * calls (`register`, `verifyEmail`, `requestPasswordReset`, `account`, `deleteAccount`, …), the MFA
  * calls (`completeMfa`, `loginWithPasskey`, `mfaStatus`, `addPasskey`, `reauthenticate`, …) and
- * the provider calls (`providers`, `loginWithProvider`, `providerResult`, `connectProvider`, …) included.
+ * the provider calls (`providers`, `loginWithProvider`, `providerResult`, `connectProvider`,
+ * `reauthenticateWithProvider`, …) included.
  */
 export interface UseAuth<TUser = User> extends AccountActions, MfaActions<TUser>, ProviderActions {
   user: ComputedRef<TUser | null>
@@ -121,6 +122,7 @@ export function createSpaAuth<TUser = User>(options: SpaAuthOptions | SpaAuthWit
       loginWithProvider: (id, navigation) => client.loginWithProvider(id, navigation),
       providerResult: () => client.providerResult(),
       connectProvider: (id, navigation) => client.connectProvider(id, navigation),
+      reauthenticateWithProvider: (id, navigation) => client.reauthenticateWithProvider(id, navigation),
       identities: () => client.identities(),
       disconnectProvider: (identityId) => client.disconnectProvider(identityId),
       client,

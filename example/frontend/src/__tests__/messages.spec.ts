@@ -26,6 +26,10 @@ describe('messages', () => {
 
   it("says a provider's failure by its code, and never shows text for a code it does not know", () => {
     expect(providerErrorMessage(error(0, 'provider_cancelled'))).toBe('Signing in with the provider was cancelled.')
+    expect(providerErrorMessage(error(0, 'identity_not_connected'))).toBe(
+      'You signed in at the provider with an account that is not connected to this one. Use the one you connected.',
+    )
+    expect(providerErrorMessage(error(400, 'navigation_required'))).toBe('The sign-in has to open as a page of its own. Please try again.')
     expect(providerErrorMessage(error(0, 'made_up', 'text from a link'))).toBe(
       'Signing in with the provider did not work. Please try again.',
     )

@@ -1,7 +1,7 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import App from '../App.vue'
-import { askToReauthenticate } from '../reauth'
+import { askToReauthenticate, reauthPrompt } from '../reauth'
 import { createAppRouter } from '../router'
 import { fakeApi, flush, testApp, unmountAll, type Answer } from './helpers'
 
@@ -49,6 +49,7 @@ const buttonIn = (root: ReturnType<typeof mount>['element'], name: string) =>
 
 describe('the re-authentication dialog', () => {
   afterEach(() => {
+    reauthPrompt.value?.settle(false)
     unmountAll()
     document.body.innerHTML = ''
     history.replaceState(null, '', '/')
@@ -91,6 +92,22 @@ describe('the re-authentication dialog', () => {
     expect(fetch.bodies.find((sent) => sent.call === 'POST /api/v1/auth/reauthenticate/')?.body).toEqual({ code: '123456' })
     expect(app.find('[role="dialog"]').exists()).toBe(false)
     expect(app.get('[role="status"]').text()).toBe('Passkey “My laptop” removed.')
+  })
+
+  it('asks for the password when the server lists no methods, and only then or when it lists password', async () => {
+    const { app } = await securityPage([])
+    const dialog = app.get('[role="dialog"]')
+    expect(dialog.get('label[for="reauth-password"]').text()).toBe('Current password')
+    expect(dialog.find('#reauth-code').exists()).toBe(false)
+    buttonIn(dialog.element, 'Cancel').click()
+    await flushPromises()
+    unmountAll()
+    document.body.innerHTML = ''
+
+    const { app: other } = await securityPage(['totp', 'recovery_code'])
+    const factorOnly = other.get('[role="dialog"]')
+    expect(factorOnly.find('#reauth-password').exists()).toBe(false)
+    expect(factorOnly.find('#reauth-code').exists()).toBe(true)
   })
 
   it('closes on Cancel, and the original action says why it did not happen', async () => {

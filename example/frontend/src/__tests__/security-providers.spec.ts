@@ -2,7 +2,7 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import App from '../App.vue'
 import en from '../locales/en'
-import { askToReauthenticate } from '../reauth'
+import { askToReauthenticate, reauthOutcome, reauthPrompt, rememberProviderReauthentication } from '../reauth'
 import { createAppRouter } from '../router'
 import { fakeApi, flush, testApp, unmountAll, type Answer } from './helpers'
 
@@ -18,13 +18,18 @@ const googleIdentity = {
   created: '2026-01-01T00:00:00Z',
   last_used: null,
 }
-const stepUp: Answer = { status: 401, data: { detail: 'Confirm.', code: 'reauthentication_required', max_age: 600, methods: ['password'] } }
+const stepUp = (methods: string[]): Answer => ({
+  status: 401,
+  data: { detail: 'Confirm.', code: 'reauthentication_required', max_age: 600, methods },
+})
 
 interface Server {
   providers?: typeof offered
   identities?: (typeof googleIdentity)[]
   /** Whether connecting and disconnecting need the step-up (a token from `reauthenticate/`). */
   stepUp?: boolean
+  /** How the step-up says the user may confirm; default the password. */
+  methods?: string[]
   disconnect?: Answer
 }
 
@@ -34,18 +39,27 @@ interface Server {
  */
 async function securityPage(url: string, server: Server = {}) {
   let identities = server.identities ?? [googleIdentity]
+  let refreshes = 0
   const fetch = fakeApi(true, (path, _body, init): Answer | null => {
     const fresh = new Headers(init.headers).get('Authorization') === 'Bearer fresh'
+    // The restore's refresh; a later one (back from a confirmation at a provider) is recent.
+    if (path.endsWith('/auth/refresh_token/')) {
+      refreshes += 1
+      return { status: 200, data: { token: refreshes === 1 ? 'restored' : 'fresh', token_type: 'Bearer', expires_in: 300 } }
+    }
     if (path.endsWith('/auth/mfa/')) return { status: 200, data: { totp: { enabled: false }, recovery_codes: { remaining: 0 }, passkeys: [] } }
     if (path.endsWith('/auth/providers/')) return { status: 200, data: server.providers ?? offered }
     if (path.endsWith('/auth/providers/identities/')) return { status: 200, data: identities }
     if (path.endsWith('/auth/reauthenticate/')) return { status: 200, data: { token: 'fresh', token_type: 'Bearer', expires_in: 300 } }
+    if (path.endsWith('/auth/providers/google/reauthenticate/')) {
+      return { status: 200, data: { authorization_url: 'https://accounts.google.example/auth?prompt=login' } }
+    }
     if (path.endsWith('/connect/')) {
-      if (server.stepUp && !fresh) return stepUp
+      if (server.stepUp && !fresh) return stepUp(server.methods ?? ['password'])
       return { status: 200, data: { authorization_url: 'https://github.example/login/oauth/authorize?state=s' } }
     }
     if (path.includes('/auth/providers/identities/') && init.method === 'DELETE') {
-      if (server.stepUp && !fresh) return stepUp
+      if (server.stepUp && !fresh) return stepUp(server.methods ?? ['password'])
       if (server.disconnect) return server.disconnect
       identities = identities.filter((identity) => !path.includes(identity.id))
       return { status: 204 }
@@ -73,6 +87,9 @@ async function confirmItsMe(app: Awaited<ReturnType<typeof securityPage>>['app']
 
 describe('security page, sign-in providers', () => {
   afterEach(() => {
+    reauthPrompt.value?.settle(false)
+    reauthOutcome.value = null
+    sessionStorage.clear()
     unmountAll()
     document.body.innerHTML = ''
     history.replaceState(null, '', '/')
@@ -115,6 +132,35 @@ describe('security page, sign-in providers', () => {
     ])
     expect(navigate).toHaveBeenCalledExactlyOnceWith('https://github.example/login/oauth/authorize?state=s')
     expect(button('Connect GitHub')!.attributes('disabled')).toBeDefined()
+  })
+
+  it('has an account without a password confirm a connection with its provider: the page leaves for it', async () => {
+    const { app, fetch, navigate, button } = await securityPage('/security', { stepUp: true, methods: ['provider'] })
+    await button('Connect GitHub')!.trigger('click')
+    await flushPromises()
+    await flush()
+    const dialog = app.get('[role="dialog"]')
+    expect(dialog.find('#reauth-password').exists()).toBe(false)
+    await dialog.findAll('button').find((candidate) => candidate.text() === 'Confirm with Google')!.trigger('click')
+    await flushPromises()
+    expect(fetch.bodies.filter((sent) => sent.call === 'POST /api/v1/auth/providers/google/reauthenticate/').map((sent) => sent.body)).toEqual([
+      { next: '/security' },
+    ])
+    expect(navigate).toHaveBeenCalledExactlyOnceWith('https://accounts.google.example/auth?prompt=login')
+    expect(fetch.calls.filter((call) => call === 'POST /api/v1/auth/providers/github/connect/')).toHaveLength(1)
+  })
+
+  it('says "Confirmed." and not "Connected." back from a confirmation that began here, and then connects', async () => {
+    rememberProviderReauthentication('/security')
+    const { app, region, navigate, button } = await securityPage('/security?provider_reauthenticated=1', { stepUp: true, methods: ['provider'] })
+    expect(app.get('main > [role="status"]').text()).toBe('Confirmed. You can go on.')
+    expect(region().find('[role="status"]').exists()).toBe(false)
+    expect(region().find('[role="alert"]').exists()).toBe(false)
+    // The refresh after the way back brought a token that the server takes as recent.
+    await button('Connect GitHub')!.trigger('click')
+    await flushPromises()
+    expect(app.find('[role="dialog"]').exists()).toBe(false)
+    expect(navigate).toHaveBeenCalledExactlyOnceWith('https://github.example/login/oauth/authorize?state=s')
   })
 
   it('says why a connection did not start when the step-up is cancelled', async () => {

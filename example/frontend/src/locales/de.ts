@@ -73,6 +73,9 @@ const de: Messages = {
       'Der Anmeldedienst hat diese E-Mail-Adresse nicht bestätigt, daher kann sie hier nicht zur Anmeldung dienen.',
     account_inactive: 'Dieses Konto ist deaktiviert.',
     identity_in_use: 'Dieses Konto des Anmeldedienstes ist hier bereits mit einem anderen Konto verbunden.',
+    identity_not_connected:
+      'Sie haben sich beim Anmeldedienst mit einem Konto angemeldet, das nicht mit diesem verbunden ist. Verwenden Sie das verbundene.',
+    navigation_required: 'Die Anmeldung muss als eigene Seite geöffnet werden. Bitte versuchen Sie es erneut.',
     last_way_in:
       'Dies ist der einzige Zugang zu Ihrem Konto. Legen Sie zuerst ein Passwort fest oder verbinden Sie einen anderen Anmeldedienst.',
   },
@@ -291,6 +294,10 @@ const de: Messages = {
     description: 'Dafür ist eine kürzliche Anmeldung nötig. Bestätigen Sie, dass Sie es sind, dann geht es weiter.',
     code: 'Authentifizierungscode',
     confirm: 'Bestätigen',
+    withProvider: 'Mit {name} bestätigen',
+    confirmed: 'Bestätigt. Sie können fortfahren.',
+    providerRefused:
+      'Der Anmeldedienst hat Sie nicht erneut anmelden lassen und konnte daher nicht bestätigen, dass Sie es sind. Versuchen Sie es erneut oder bestätigen Sie auf andere Weise.',
   },
   users: {
     heading: 'Benutzer',

@@ -75,6 +75,9 @@ const en = {
     provider_email_unverified: 'The provider has not confirmed this email address, so it cannot be used to sign in here.',
     account_inactive: 'This account is disabled.',
     identity_in_use: 'This account of the provider is connected to another account here already.',
+    identity_not_connected:
+      'You signed in at the provider with an account that is not connected to this one. Use the one you connected.',
+    navigation_required: 'The sign-in has to open as a page of its own. Please try again.',
     last_way_in: 'This is the only way into your account. Set a password or connect another provider first.',
   },
   /** For errors without a known code. */
@@ -286,6 +289,9 @@ const en = {
     description: "This needs a recent sign-in. Confirm it's you, and it goes on.",
     code: 'Authentication code',
     confirm: 'Confirm',
+    withProvider: 'Confirm with {name}',
+    confirmed: 'Confirmed. You can go on.',
+    providerRefused: "The provider did not ask you to sign in again, so it could not confirm it's you. Try again, or confirm another way.",
   },
   users: {
     heading: 'Users',

@@ -76,6 +76,9 @@ const fr: Messages = {
       "Le fournisseur n'a pas confirmé cette adresse e-mail : elle ne peut pas servir à se connecter ici.",
     account_inactive: 'Ce compte est désactivé.',
     identity_in_use: 'Ce compte du fournisseur est déjà relié à un autre compte ici.',
+    identity_not_connected:
+      "Vous vous êtes connecté chez le fournisseur avec un compte qui n'est pas relié à celui-ci. Utilisez celui que vous avez relié.",
+    navigation_required: 'La connexion doit s’ouvrir dans une page à part entière. Veuillez réessayer.',
     last_way_in:
       "C'est le seul moyen d'accéder à votre compte. Définissez d'abord un mot de passe ou reliez un autre fournisseur.",
   },
@@ -295,6 +298,10 @@ const fr: Messages = {
     description: "Cette action nécessite une connexion récente. Confirmez votre identité, et elle se poursuivra.",
     code: "Code d'authentification",
     confirm: 'Confirmer',
+    withProvider: 'Confirmer avec {name}',
+    confirmed: 'Confirmé. Vous pouvez continuer.',
+    providerRefused:
+      "Le fournisseur ne vous a pas demandé de vous reconnecter : il n'a donc pas pu confirmer votre identité. Réessayez, ou confirmez d'une autre manière.",
   },
   users: {
     heading: 'Utilisateurs',

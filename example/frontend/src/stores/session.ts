@@ -51,11 +51,12 @@ export const useSessionStore = defineStore('session', () => {
     reauthenticate: auth.reauthenticate,
     requestFactorEnrolment: auth.requestFactorEnrolment,
     confirmFactorEnrolment: auth.confirmFactorEnrolment,
-    // Sign-in with a provider: the buttons, the way back, the connected identities.
+    // Sign-in with a provider: the buttons, the way back, the connected identities, step-up.
     providers: auth.providers,
     loginWithProvider: auth.loginWithProvider,
     providerResult: auth.providerResult,
     connectProvider: auth.connectProvider,
+    reauthenticateWithProvider: auth.reauthenticateWithProvider,
     identities: auth.identities,
     disconnectProvider: auth.disconnectProvider,
   }

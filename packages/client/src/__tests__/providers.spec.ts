@@ -122,7 +122,7 @@ describe('sign-in with a provider', () => {
       landOn('/orders?page=2#top')
       const replace = vi.spyOn(history, 'replaceState')
       const { client, fetch } = clientWith(() => null)
-      expect(await client.providerResult()).toEqual({ connected: false })
+      expect(await client.providerResult()).toEqual({ connected: false, reauthenticated: false })
       expect(replace).not.toHaveBeenCalled()
       expect(fetch.calls).toEqual([])
       replace.mockRestore()
@@ -131,7 +131,7 @@ describe('sign-in with a provider', () => {
     it('says a connection succeeded, and takes it out of the URL, keeping the rest and the history state', async () => {
       landOn('/security?tab=2&provider_connected=1#providers')
       const { client } = clientWith(() => null)
-      expect(await client.providerResult()).toEqual({ connected: true })
+      expect(await client.providerResult()).toEqual({ connected: true, reauthenticated: false })
       expect(here()).toBe('/security?tab=2#providers')
       expect(history.state).toEqual({ router: 'kept' })
     })
@@ -149,7 +149,7 @@ describe('sign-in with a provider', () => {
       const error = (await client.providerResult().catch((caught: unknown) => caught)) as ApiError
       expect(error).toMatchObject({ name: 'ApiError', status: 0, code: 'provider_account_exists', mfaToken: null })
       expect(here()).toBe('/login')
-      expect(await client.providerResult()).toEqual({ connected: false })
+      expect(await client.providerResult()).toEqual({ connected: false, reauthenticated: false })
       expect(fetch.calls).toEqual([])
     })
 
@@ -157,6 +157,48 @@ describe('sign-in with a provider', () => {
       landOn('/security?provider_error=identity_in_use')
       const { client } = clientWith(() => null)
       await expect(client.providerResult()).rejects.toMatchObject({ code: 'identity_in_use' })
+      expect(here()).toBe('/security')
+    })
+
+    it('says a re-authentication succeeded once a refresh brought a token that carries it', async () => {
+      landOn('/account?tab=2&provider_reauthenticated=1#email')
+      const { client, sent } = clientWith((call) =>
+        call.url.endsWith('/auth/refresh_token/') ? { status: 200, data: { token: 'fresh', token_type: 'Bearer', expires_in: 300 } } : null,
+      )
+      await client.login('alice', 'pw')
+      expect(await client.providerResult()).toEqual({ connected: false, reauthenticated: true })
+      expect(here()).toBe('/account?tab=2#email')
+      expect(history.state).toEqual({ router: 'kept' })
+      const [refresh] = sent('refresh_token/')
+      expect(refresh).toMatchObject({ method: 'POST', credentials: 'include' })
+      expect(client.getAccessToken()).toBe('fresh')
+      await client.identities()
+      expect(sent('providers/identities/')[0]!.headers.get('Authorization')).toBe('Bearer fresh')
+      expect(client.getState().status).toBe('signed-in')
+    })
+
+    it('rejects with the refresh failure when no new token could be had, the URL clean', async () => {
+      landOn('/account?provider_reauthenticated=1')
+      const { client } = clientWith((call) =>
+        call.url.endsWith('/auth/refresh_token/') ? refused(401, 'session_revoked') : null,
+      )
+      await expect(client.providerResult()).rejects.toMatchObject({ name: 'ApiError', status: 401, code: 'session_revoked' })
+      expect(here()).toBe('/account')
+    })
+
+    it.each(['0', 'yes', ''])('refreshes nothing for provider_reauthenticated=%j', async (value) => {
+      landOn(`/account?provider_reauthenticated=${value}`)
+      const { client, fetch } = clientWith(() => null)
+      expect(await client.providerResult()).toEqual({ connected: false, reauthenticated: false })
+      expect(fetch.calls).toEqual([])
+      expect(here()).toBe('/account')
+    })
+
+    it('puts a failure before a re-authentication when the URL has both, and refreshes nothing', async () => {
+      landOn('/security?provider_reauthenticated=1&provider_error=identity_not_connected')
+      const { client, fetch } = clientWith(() => null)
+      await expect(client.providerResult()).rejects.toMatchObject({ status: 0, code: 'identity_not_connected' })
+      expect(fetch.calls).toEqual([])
       expect(here()).toBe('/security')
     })
 
@@ -281,6 +323,78 @@ describe('sign-in with a provider', () => {
       await client.login('alice', 'pw')
       await expect(client.connectProvider('nope')).rejects.toMatchObject({ status: 404, code: 'provider_unknown' })
       expect(navigate).not.toHaveBeenCalled()
+    })
+  })
+
+  describe('reauthenticateWithProvider', () => {
+    const reauthenticate = (call: FetchCall): Answer | null =>
+      call.url.endsWith('/reauthenticate/') ? { status: 200, data: { authorization_url: 'https://accounts.example.com/auth?prompt=login' } } : null
+
+    it('asks the server for the provider URL, signed in, then navigates to it', async () => {
+      const { client, sent, navigate } = clientWith(reauthenticate)
+      await client.login('alice', 'pw')
+      await client.reauthenticateWithProvider('google', { next: '/account?tab=2' })
+      const [call] = sent('providers/google/reauthenticate/')
+      expect(call).toMatchObject({ method: 'POST', credentials: 'include', body: { next: '/account?tab=2' } })
+      expect(call!.headers.get('Authorization')).toBe('Bearer jwt')
+      expect(call!.headers.get('X-CSRFToken')).toBe('abc')
+      expect(navigate).toHaveBeenCalledExactlyOnceWith('https://accounts.example.com/auth?prompt=login')
+    })
+
+    it('sends / for a next that is no path of the app, and escapes the id', async () => {
+      const { client, fetch } = clientWith((call) =>
+        call.url.includes('/reauthenticate/') ? { status: 200, data: { authorization_url: 'https://accounts.example.com/' } } : null,
+      )
+      await client.login('alice', 'pw')
+      await client.reauthenticateWithProvider('my id', { next: 'https://evil.example' })
+      await client.reauthenticateWithProvider('google')
+      expect(fetch.calls.filter((call) => call.url.endsWith('/reauthenticate/')).map((call) => [call.url, call.body])).toEqual([
+        ['/api/v1/auth/providers/my%20id/reauthenticate/', { next: '/' }],
+        ['/api/v1/auth/providers/google/reauthenticate/', { next: '/' }],
+      ])
+    })
+
+    it.each([{ authorization_url: 'javascript:alert(1)' }, {}, null])('never navigates for the answer %j', async (data) => {
+      const { client, navigate } = clientWith((call) => (call.url.endsWith('/reauthenticate/') ? { status: 200, data } : null))
+      await client.login('alice', 'pw')
+      await expect(client.reauthenticateWithProvider('google')).rejects.toMatchObject({ name: 'ApiError', code: 'client_error' })
+      expect(navigate).not.toHaveBeenCalled()
+    })
+
+    it('keeps the code of a refusal, and stays signed in', async () => {
+      const { client, navigate } = clientWith((call) => (call.url.endsWith('/reauthenticate/') ? refused(404, 'provider_unknown') : null))
+      await client.login('alice', 'pw')
+      await expect(client.reauthenticateWithProvider('nope')).rejects.toMatchObject({ status: 404, code: 'provider_unknown' })
+      expect(navigate).not.toHaveBeenCalled()
+      expect(client.getState().status).toBe('signed-in')
+    })
+
+    it('comes back re-authenticated: the request that met the step-up goes through when made again', async () => {
+      let fresh = false
+      const { client, navigate, sent } = clientWith((call) => {
+        if (call.url.endsWith('/reauthenticate/')) return { status: 200, data: { authorization_url: 'https://accounts.example.com/' } }
+        if (call.url.endsWith('/auth/refresh_token/')) {
+          fresh = true // the callback moved the session's auth_time: refreshed tokens carry it
+          return { status: 200, data: { token: 'fresh', token_type: 'Bearer', expires_in: 300 } }
+        }
+        if (call.url.includes('/identities/only/')) {
+          return call.headers.get('Authorization') === 'Bearer fresh'
+            ? { status: 204 }
+            : refused(401, 'reauthentication_required', { max_age: 600, methods: ['provider'] })
+        }
+        return null
+      })
+      await client.login('alice', 'pw')
+      const stepUp = (await client.disconnectProvider('only').catch((caught: unknown) => caught)) as ApiError
+      expect(stepUp).toMatchObject({ status: 401, code: 'reauthentication_required', methods: ['provider'] })
+      await client.reauthenticateWithProvider('google', { next: '/security' })
+      expect(navigate).toHaveBeenCalledOnce()
+
+      landOn('/security?provider_reauthenticated=1')
+      expect(fresh).toBe(false)
+      expect(await client.providerResult()).toMatchObject({ reauthenticated: true })
+      await client.disconnectProvider('only')
+      expect(sent('providers/identities/only/').map((call) => call.headers.get('Authorization'))).toEqual(['Bearer jwt', 'Bearer fresh'])
     })
   })
 

@@ -54,6 +54,7 @@ describe('the package surface', () => {
       'loginWithProvider',
       'providerResult',
       'connectProvider',
+      'reauthenticateWithProvider',
       'identities',
       'disconnectProvider',
       'account',

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createApp, defineComponent, h, nextTick, type App } from 'vue'
 import { createSpaAuth, useAuth, type SpaAuthOptions, type UseAuth } from '../index.js'
-import { fakeFetch, flush, user, type Handler } from './helpers.js'
+import { fakeFetch, flush, tokenAnswer, user, type Handler } from './helpers.js'
 
 let apps: App[] = []
 
@@ -92,7 +92,7 @@ describe('sign-in providers through useAuth', () => {
     await auth.disconnectProvider(identity.id)
     expect(await auth.account()).toEqual({ has_password: false })
     history.replaceState(null, '', '/security?provider_connected=1')
-    expect(await auth.providerResult()).toEqual({ connected: true })
+    expect(await auth.providerResult()).toEqual({ connected: true, reauthenticated: false })
     expect(fetch.calls).toEqual(
       expect.arrayContaining([
         'POST /api/v1/auth/providers/google/connect/',
@@ -101,6 +101,27 @@ describe('sign-in providers through useAuth', () => {
         'GET /api/v1/auth/account/',
       ]),
     )
+  })
+
+  it('re-authenticates at a provider, and comes back with a token that carries it', async () => {
+    let refreshes = 0
+    const { auth, fetch, navigate } = mounted({}, (path) => {
+      if (path.endsWith('/auth/providers/google/reauthenticate/')) {
+        return { status: 200, data: { authorization_url: 'https://accounts.example.com/auth?prompt=login' } }
+      }
+      if (path.endsWith('/auth/refresh_token/')) return tokenAnswer(`token-${++refreshes}`)
+      return { status: 204 }
+    })
+    await flush()
+    expect(auth.client.getAccessToken()).toBe('token-1')
+    await auth.reauthenticateWithProvider('google', { next: '/account' })
+    expect(navigate).toHaveBeenCalledWith('https://accounts.example.com/auth?prompt=login')
+    history.replaceState(null, '', '/account?provider_reauthenticated=1')
+    expect(await auth.providerResult()).toEqual({ connected: false, reauthenticated: true })
+    expect(location.search).toBe('')
+    expect(auth.client.getAccessToken()).toBe('token-2')
+    expect(auth.isSignedIn.value).toBe(true)
+    expect(fetch.calls).toContain('POST /api/v1/auth/providers/google/reauthenticate/')
   })
 
   it('gives every action of the client', async () => {

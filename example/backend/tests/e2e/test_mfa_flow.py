@@ -89,7 +89,7 @@ def confirm_its_you(page: Page) -> None:
     dialog = page.get_by_role("dialog", name="Confirm it's you")
     expect(dialog).to_be_visible()
     dialog.get_by_label("Current password").fill(PASSWORD)
-    dialog.get_by_role("button", name="Confirm").click()
+    dialog.get_by_role("button", name="Confirm", exact=True).click()
     expect(dialog).to_be_hidden()
 
 
@@ -211,7 +211,7 @@ def test_removing_a_passkey_after_an_old_sign_in_asks_to_confirm_and_then_goes_o
     expect(dialog.get_by_label("Authentication code")).to_be_visible()
     expect(dialog.get_by_role("button", name="Use a passkey")).to_be_visible()
     dialog.get_by_label("Authentication code").fill("000000")
-    dialog.get_by_role("button", name="Confirm").click()
+    dialog.get_by_role("button", name="Confirm", exact=True).click()
     expect(dialog.get_by_role("alert")).to_have_text("That code is not valid.")
     expect(page.get_by_role("button", name="Remove Laptop")).to_be_visible()
 

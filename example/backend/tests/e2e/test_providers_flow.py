@@ -166,3 +166,42 @@ def test_an_app_on_another_origin_signs_in_with_a_provider(
     finally:
         running.stop()
         remote.forget()
+
+
+def test_an_account_without_a_password_confirms_it_is_you_at_its_provider(
+    page: Page, live_server: Any, settings: Any
+) -> None:
+    """Connecting wants a re-authentication after the login; an account made by a
+    provider has no password, so the dialog offers its provider, which asks again."""
+    callbacks = [
+        f"{live_server.url}/api/v1/auth/providers/{p}/callback/" for p in ("local", "work")
+    ]
+    running = OidcProvider(callbacks).start()
+    try:
+        remote.forget()
+        settings.SPA_AUTH = {
+            **settings.SPA_AUTH,
+            "FRONTEND_URL": live_server.url,
+            "SIGNUP_ENABLED": True,
+            "PROVIDERS": [
+                running.provider_setting("local", "Local ID"),
+                running.provider_setting("work", "Work ID"),
+            ],
+        }
+        running.person("dee", email="dee@mail.example", email_verified=True)
+        page.goto("/login")
+        page.get_by_role("button", name="Continue with Local ID").click()
+        at_the_provider(page, "dee")
+        expect(page.get_by_test_id("username")).to_have_text("dee")
+        page.goto("/security")
+        page.get_by_role("button", name="Connect Work ID").click()
+        dialog = page.get_by_role("dialog", name="Confirm it's you")
+        expect(dialog.get_by_label("Current password")).to_have_count(0)
+        dialog.get_by_role("button", name="Confirm with Local ID").click()
+        at_the_provider(page, "dee")  # prompt=login: the provider asks again
+        expect(page.get_by_text("Confirmed. You can go on.")).to_be_visible()
+        page.get_by_role("button", name="Connect Work ID").click()
+        expect(page.get_by_role("status")).to_contain_text("Connected")
+    finally:
+        running.stop()
+        remote.forget()

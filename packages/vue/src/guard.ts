@@ -42,7 +42,9 @@ export interface AuthGuardOptions {
 
 /** Only same-app paths are accepted as `next`, never another origin (`//evil.example`). */
 export function safeNext(value: unknown): string | null {
-  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') ? value : null
+  // A backslash or a control character: browsers read `/\evil.example` as another site.
+  if (typeof value !== 'string' || /[\\\u0000-\u001f\u007f]/.test(value)) return null
+  return value.startsWith('/') && !value.startsWith('//') ? value : null
 }
 
 function rules(options: AuthGuardOptions) {

@@ -120,6 +120,8 @@ describe('route guards', () => {
   it('accepts only same-app paths as next', () => {
     expect(safeNext('/users?offset=20')).toBe('/users?offset=20')
     expect(safeNext('//evil.example')).toBeNull()
+    expect(safeNext('/\\evil.example')).toBeNull()
+    expect(safeNext('/\tevil')).toBeNull()
     expect(safeNext('https://evil.example')).toBeNull()
     expect(safeNext(undefined)).toBeNull()
   })

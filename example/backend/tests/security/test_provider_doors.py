@@ -473,6 +473,9 @@ def test_a_provider_sign_in_still_asks_for_the_second_factor(
     )
     assert finished.status_code == 200, finished.content
     assert claims_of(finished.json()["token"])["amr"] == ["fed", "otp", "mfa"]
+    sessions = client.get(f"{AUTH}/sessions/", **bearer(finished.json()["token"])).json()
+    current = [s for s in sessions["results"] if s["current"]]
+    assert [s["provider"] for s in current] == ["fake"]
 
 
 def test_an_inactive_account_cannot_sign_in_with_a_provider(

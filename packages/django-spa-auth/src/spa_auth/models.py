@@ -269,6 +269,8 @@ class Challenge(models.Model):
     # What the first step proved (RFC 8176 amr values), and the session it belongs to.
     amr = models.CharField(max_length=64, blank=True)
     session_id = models.UUIDField(null=True, blank=True)
+    # The provider a pending login's first step signed in with, for its session.
+    provider = models.CharField(max_length=32, blank=True, default="")
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)

@@ -168,6 +168,7 @@ def _sign_in(
         raise EmailUnverifiedError(f"{user.pk} has not confirmed the address")
     if mfa.has_mfa(user):
         raise MfaRequiredError(
-            second_step.start_pending_login(user, [FEDERATED]), mfa.methods(user)
+            second_step.start_pending_login(user, [FEDERATED], provider=provider.id),
+            mfa.methods(user),
         )
     return open_session(request, user, client, amr=[FEDERATED], provider=provider.id)

@@ -29,7 +29,7 @@ from ..sessions.services import Client, IssuedTokens, open_session
 Kind = AuditEvent.Kind
 
 
-def start_pending_login(user: Any, amr: list[str]) -> str:
+def start_pending_login(user: Any, amr: list[str], *, provider: str = "") -> str:
     conf = get_settings()
     token = secrets.token_urlsafe(32)
     now = clock.now()
@@ -38,6 +38,7 @@ def start_pending_login(user: Any, amr: list[str]) -> str:
         purpose=Challenge.Purpose.MFA_LOGIN,
         user=user,
         amr=" ".join(amr),
+        provider=provider,
         state=account_keys.state_of(user),
         created_at=now,
         expires_at=now + conf.mfa_token_lifetime,
@@ -119,4 +120,10 @@ def finish(
         record_failure(pending)
         raise
     spend(pending)
-    return open_session(request, pending.user, client, amr=combined(pending.amr.split(), second))
+    return open_session(
+        request,
+        pending.user,
+        client,
+        amr=combined(pending.amr.split(), second),
+        provider=pending.provider,
+    )

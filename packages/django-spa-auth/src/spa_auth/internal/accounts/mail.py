@@ -7,6 +7,7 @@ at the same path in a template directory searched first.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +16,13 @@ from django.template.loader import render_to_string
 
 from ...conf import AuthSettings
 from ...errors import MailNotConfiguredError
+
+
+def one_line(text: str) -> str:
+    """Text a person chose, as one plain line for pages and mails: control, format
+    (bidirectional overrides), surrogate and separator characters become one space."""
+    kept = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in text)
+    return " ".join(kept.split())
 
 
 def link(conf: AuthSettings, path: str, key: str) -> str:

@@ -4,7 +4,6 @@ the code-based second step and ``reauthenticate/`` itself live in ``mfa_views``.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from django.utils.decorators import method_decorator
@@ -18,6 +17,7 @@ from rest_framework.response import Response
 from ...conf import get_settings
 from ...schema import ERROR, NO_CONTENT
 from ...serializers import LoginResponseSerializer
+from ..accounts import mail
 from ..login import passkey as passkey_login
 from ..login import second_step as second_step_login
 from ..mfa import passkey_registration, passkeys
@@ -54,12 +54,7 @@ class _NameField(serializers.CharField):
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
-        return super().to_internal_value(_one_line(data))
-
-
-def _one_line(text: str) -> str:
-    kept = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in text)
-    return " ".join(kept.split())
+        return super().to_internal_value(mail.one_line(data))
 
 
 def _name_field() -> serializers.CharField:

@@ -10,7 +10,6 @@ for GitHub, the verified primary address.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ from django.utils.crypto import constant_time_compare
 
 from ...conf import get_settings
 from ...errors import ProviderError
+from ..accounts import mail
 from . import remote
 from .config import Provider
 
@@ -40,8 +40,7 @@ def _text(value: Any, limit: int) -> str:
     database."""
     if not isinstance(value, str):
         return ""
-    kept = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in value)
-    return " ".join(kept.split())[:limit]
+    return mail.one_line(value)[:limit]
 
 
 def _is_true(value: Any) -> bool:

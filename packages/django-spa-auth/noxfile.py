@@ -2,10 +2,10 @@
 
 Run from this directory: ``nox`` (everything), ``nox -s tests`` (the matrix on Python
 3.11), ``nox -s newer_python`` (3.12 and 3.13), ``nox -s release``, ``nox -l`` (the list).
-Each test session installs the package from this directory (a real build, as a user gets
-it) with one Django and one DRF minor, and runs ``tests/`` once per user model. The
-PostgreSQL sessions start a throwaway server of their own; without PostgreSQL installed
-they are skipped, or fail when ``CI`` is set. A Python of the list that is not installed
+Each test session installs the package's wheel, built from this directory once per run (a
+real build, as a user gets it), with one Django and one DRF minor, and runs ``tests/``
+once per database and user model. For PostgreSQL a session starts a throwaway server of
+its own; without PostgreSQL installed it is skipped, or fails when ``CI`` is set. A Python of the list that is not installed
 fails the run (pyenv's interpreters are found too).
 
 Sessions use plain ``venv`` and pip, so pip's download and wheel cache is shared between
@@ -17,6 +17,7 @@ is pinned: Django and DRF here, one exact release per matrix entry, and everythi
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import re
@@ -57,6 +58,9 @@ USER_MODELS = matrix("USER_MODELS", ["auth.User", "accounts.EmailUser"])
 # package, so the build backend is pinned too.
 PINS = ROOT / "constraints.txt"
 CONSTRAINTS = {"PIP_CONSTRAINT": str(PINS)}
+# Sessions compile only what their tests import, when they import it: byte-compiling all
+# of Django at install time is a good part of an environment's cost, and mostly unused.
+INSTALL_ENV = {**CONSTRAINTS, "PIP_NO_COMPILE": "1"}
 # The same pins as example/backend/requirements-dev.txt.
 TEST_TOOLS = ["pytest==9.2.0", "pytest-django==4.14.0"]
 PSYCOPG = "psycopg[binary]==3.3.9"
@@ -78,53 +82,86 @@ def _pyenv_interpreters() -> None:
 _pyenv_interpreters()
 
 
+DATABASES = matrix("DATABASES", ["sqlite", "postgresql"])
+
+
 @nox.session(python=PYTHON)
-@nox.parametrize("database", matrix("the database list", ["sqlite", "postgresql"]))
 @nox.parametrize("drf", matrix("DRF", list(DRF)))
 @nox.parametrize("django", matrix("DJANGO", list(DJANGO)))
-def tests(session: nox.Session, django: str, drf: str, database: str) -> None:
-    """The package's suite on one Django, DRF and database, for both user models."""
-    run_suite(session, django, drf, database)
+def tests(session: nox.Session, django: str, drf: str) -> None:
+    """The package's suite on one Django and DRF, on each database, for both user models.
+    The databases share one environment: the driver is all that differs, and an
+    environment is most of a session's time."""
+    run_suite(session, django, drf, DATABASES)
 
 
 @nox.session(python=NEWER_PYTHONS)
 def newer_python(session: nox.Session) -> None:
     """The package's suite on a newer Python, with the newest Django and DRF, on SQLite."""
-    run_suite(session, max(DJANGO, key=_minor), max(DRF, key=_minor), "sqlite")
+    run_suite(session, max(DJANGO, key=_minor), max(DRF, key=_minor), ["sqlite"])
 
 
 def _minor(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
-def run_suite(session: nox.Session, django: str, drf: str, database: str) -> None:
-    """Install the package built from this directory with the pinned releases, and run
-    ``tests/`` once per user model."""
-    drivers = [PSYCOPG] if database == "postgresql" else []
+def run_suite(session: nox.Session, django: str, drf: str, databases: list[str]) -> None:
+    """Install the package's wheel with the pinned releases, and run ``tests/`` once per
+    database and user model."""
+    drivers = [PSYCOPG] if "postgresql" in databases else []
     session.install(
-        ".",
+        package_wheel(session),
         f"Django=={DJANGO[django]}",
         f"djangorestframework=={DRF[drf]}",
         *TEST_TOOLS,
         *drivers,
-        env=CONSTRAINTS,
+        env=INSTALL_ENV,
     )
     require_pins(session)
-    with contextlib.ExitStack() as stack:
-        url = stack.enter_context(throwaway_postgres(session)) if drivers else None
-        for model in USER_MODELS:
-            session.run(
-                "pytest",
-                "tests",
-                *session.posargs,
-                env={"DATABASE_URL": url, "SPA_AUTH_TEST_USER_MODEL": model},
-            )
+    for database in databases:
+        with contextlib.ExitStack() as stack:
+            url = stack.enter_context(throwaway_postgres(session)) if database != "sqlite" else None
+            for model in USER_MODELS:
+                session.log(f"{database}, {model}")
+                session.run(
+                    "pytest",
+                    "tests",
+                    *session.posargs,
+                    env={"DATABASE_URL": url, "SPA_AUTH_TEST_USER_MODEL": model},
+                )
+
+
+_wheels: dict[str, str] = {}
+
+
+def package_wheel(session: nox.Session) -> str:
+    """The package's wheel, built from this directory once per run (a real build, as a
+    user gets it) and installed by every session of the run."""
+    if "wheel" not in _wheels:
+        out = Path(tempfile.mkdtemp(prefix="spa-auth-wheel-"))
+        atexit.register(shutil.rmtree, out, ignore_errors=True)
+        session.run(
+            "python",
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--wheel-dir",
+            str(out),
+            str(ROOT),
+            env=INSTALL_ENV,
+            silent=True,
+        )
+        (wheel,) = out.glob("*.whl")
+        _wheels["wheel"] = str(wheel)
+    return _wheels["wheel"]
 
 
 @nox.session(python=PYTHON)
 def release(session: nox.Session) -> None:
     """Build the sdist and wheel, check them, and use the wheel alone in a fresh venv."""
-    session.install(*RELEASE_TOOLS, env=CONSTRAINTS)
+    session.install(*RELEASE_TOOLS, env=INSTALL_ENV)
     require_pins(session)
     with tempfile.TemporaryDirectory(prefix="spa-auth-release-") as tmp:
         work = Path(tmp)

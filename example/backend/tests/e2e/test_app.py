@@ -108,7 +108,9 @@ def test_log_out_everywhere_ends_every_session(browser: Browser, base_url: str, 
 def test_password_change_shows_validation_then_succeeds(page: Page, user, artifacts):
     page.goto("/login")
     log_in(page)
-    page.get_by_role("link", name="Password").click()
+    # Signed in first: the login page's "Forgot your password?" link also names "Password".
+    expect(page.get_by_test_id("username")).to_have_text("alice")
+    page.get_by_role("link", name="Password", exact=True).click()
     page.get_by_label("Current password").fill(PASSWORD)
     page.get_by_label("New password").fill("short")
     page.get_by_role("button", name="Change password").click()

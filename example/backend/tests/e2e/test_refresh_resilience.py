@@ -169,7 +169,7 @@ def test_a_password_change_keeps_every_tab_of_this_browser_signed_in(
     second = profile.new_page()
     second.goto("/")
     expect(second.get_by_test_id("username")).to_have_text("alice")
-    first.get_by_role("link", name="Password").click()
+    first.get_by_role("link", name="Password", exact=True).click()
     first.get_by_label("Current password").fill(PASSWORD)
     first.get_by_label("New password").fill("a-much-longer-passphrase")
     first.get_by_role("button", name="Change password").click()

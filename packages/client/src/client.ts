@@ -181,6 +181,8 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
   }
 
   function signIn(user: TUser | null, cause: AuthCause): void {
+    // Signed in, here or in another tab: the login page's passkey autofill has done its part.
+    stopAutofill()
     setState({ status: 'signed-in', user, reason: null }, cause)
   }
 
@@ -249,7 +251,7 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
     return data.user
   }
 
-  const mfa = createMfaActions<TUser>({
+  const { stopAutofill, ...mfa } = createMfaActions<TUser>({
     call,
     auth,
     ensureCsrfCookie,

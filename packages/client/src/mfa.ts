@@ -15,6 +15,7 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/browser'
+import { createCeremonies, type PasskeyAutofillOptions } from './autofill.js'
 import { ApiError } from './errors.js'
 import type { Call } from './http.js'
 
@@ -72,6 +73,17 @@ export interface MfaActions<TUser> {
   completeMfaWithPasskey(challenge: MfaChallenge): Promise<TUser>
   /** A passwordless login with a passkey kept by the browser or the device. */
   loginWithPasskey(): Promise<TUser>
+  /**
+   * Passkeys from the browser's autofill (conditional mediation) while a login page is open:
+   * the browser lists the user's passkeys under the input with `autocomplete="username webauthn"`,
+   * and picking one signs in as `loginWithPasskey` does, with the same endpoints. Resolves with
+   * the user then; with null, showing nothing, when the browser has no such autofill, the page no
+   * such input, the server no options, or when it ends: `signal` aborted (a password typed, the
+   * page left), a login by other means, a newer autofill, the browser's own end. It waits while
+   * another passkey prompt of the client is up, and asks for a fresh challenge before its own
+   * expires. Rejects with an `ApiError` only when the server refused a passkey the user picked.
+   */
+  startPasskeyAutofill(options?: PasskeyAutofillOptions): Promise<TUser | null>
   /** `GET auth/mfa/`, signed in. */
   mfaStatus(): Promise<MfaStatus>
   /** `POST auth/mfa/totp/setup/`: a new secret and its QR code; on only after `confirmTotp`. */
@@ -152,7 +164,7 @@ async function attestation(optionsJSON: PublicKeyCredentialCreationOptionsJSON):
   }
 }
 
-export function createMfaActions<TUser>(deps: MfaDeps<TUser>): MfaActions<TUser> {
+export function createMfaActions<TUser>(deps: MfaDeps<TUser>): MfaActions<TUser> & { stopAutofill(): void } {
   const { call, auth, ensureCsrfCookie, finishLogin, adoptToken } = deps
 
   /** A login step: no token (there is none yet), Django's CSRF cookie echoed. */
@@ -168,23 +180,33 @@ export function createMfaActions<TUser>(deps: MfaDeps<TUser>): MfaActions<TUser>
 
   const options = <T>(answer: { options: T }) => answer.options
 
+  const passwordless = {
+    options: async () =>
+      options(await open<{ options: PublicKeyCredentialRequestOptionsJSON }>('passkey/login/options/', {})),
+    signIn: async (credential: AuthenticationResponseJSON) =>
+      finishLogin(await open<LoginAnswer<TUser>>('passkey/login/', { credential })),
+  }
+  const ceremonies = createCeremonies<TUser>({ requestOptions: passwordless.options, signIn: passwordless.signIn })
+  // Each action with a passkey prompt, from its options to its answer: the autofill waits
+  // meanwhile, and does not come back between the prompt and a login it made.
+  const { prompt } = ceremonies
+
   return {
     async completeMfa({ mfaToken, code }) {
       return finishLogin(await open<LoginAnswer<TUser>>('mfa/authenticate/', { mfa_token: mfaToken, code }))
     },
-    async completeMfaWithPasskey({ mfaToken }) {
-      const request = options(await open<{ options: PublicKeyCredentialRequestOptionsJSON }>(
-        'mfa/webauthn/authenticate/options/',
-        { mfa_token: mfaToken },
-      ))
-      const credential = await assertion(request)
-      return finishLogin(await open<LoginAnswer<TUser>>('mfa/webauthn/authenticate/', { mfa_token: mfaToken, credential }))
-    },
-    async loginWithPasskey() {
-      const request = options(await open<{ options: PublicKeyCredentialRequestOptionsJSON }>('passkey/login/options/', {}))
-      const credential = await assertion(request)
-      return finishLogin(await open<LoginAnswer<TUser>>('passkey/login/', { credential }))
-    },
+    completeMfaWithPasskey: ({ mfaToken }) =>
+      prompt(async () => {
+        const request = options(await open<{ options: PublicKeyCredentialRequestOptionsJSON }>(
+          'mfa/webauthn/authenticate/options/',
+          { mfa_token: mfaToken },
+        ))
+        const credential = await assertion(request)
+        return finishLogin(await open<LoginAnswer<TUser>>('mfa/webauthn/authenticate/', { mfa_token: mfaToken, credential }))
+      }),
+    loginWithPasskey: () => prompt(async () => passwordless.signIn(await assertion(await passwordless.options()))),
+    startPasskeyAutofill: (autofillOptions) => ceremonies.startPasskeyAutofill(autofillOptions),
+    stopAutofill: () => ceremonies.stopAutofill(),
     mfaStatus: () => signedIn<MfaStatus>('GET', 'mfa/'),
     startTotpSetup: () => signedIn<TotpSetup>('POST', 'mfa/totp/setup/', {}),
     confirmTotp: (code) => signedIn<RecoveryCodes>('POST', 'mfa/totp/confirm/', { code }),
@@ -192,13 +214,14 @@ export function createMfaActions<TUser>(deps: MfaDeps<TUser>): MfaActions<TUser>
       await signedIn('DELETE', 'mfa/totp/')
     },
     regenerateRecoveryCodes: () => signedIn<RecoveryCodes>('POST', 'mfa/recovery_codes/', {}),
-    async addPasskey(name) {
-      const creation = options(
-        await signedIn<{ options: PublicKeyCredentialCreationOptionsJSON }>('POST', 'mfa/webauthn/register/options/', {}),
-      )
-      const credential = await attestation(creation)
-      return signedIn<Passkey & RecoveryCodes>('POST', 'mfa/webauthn/register/', { credential, name })
-    },
+    addPasskey: (name) =>
+      prompt(async () => {
+        const creation = options(
+          await signedIn<{ options: PublicKeyCredentialCreationOptionsJSON }>('POST', 'mfa/webauthn/register/options/', {}),
+        )
+        const credential = await attestation(creation)
+        return signedIn<Passkey & RecoveryCodes>('POST', 'mfa/webauthn/register/', { credential, name })
+      }),
     renamePasskey: (id, name) => signedIn<Passkey>('PATCH', `mfa/webauthn/${encodeURIComponent(id)}/`, { name }),
     async removePasskey(id) {
       await signedIn('DELETE', `mfa/webauthn/${encodeURIComponent(id)}/`)
@@ -206,8 +229,10 @@ export function createMfaActions<TUser>(deps: MfaDeps<TUser>): MfaActions<TUser>
     async reauthenticate(proof) {
       let body: unknown = proof
       if ('passkey' in proof) {
-        const request = options(await signedIn<{ options: PublicKeyCredentialRequestOptionsJSON }>('POST', 'reauthenticate/options/', {}))
-        body = { credential: await assertion(request) }
+        body = await prompt(async () => {
+          const request = options(await signedIn<{ options: PublicKeyCredentialRequestOptionsJSON }>('POST', 'reauthenticate/options/', {}))
+          return { credential: await assertion(request) }
+        })
       }
       adoptToken(await signedIn<{ token: string; expires_in: number }>('POST', 'reauthenticate/', body))
     },

@@ -5,6 +5,8 @@
 
 export { createSpaAuth, useAuth } from './plugin.js'
 export type { SpaAuth, SpaAuthOptions, SpaAuthWithClient, UseAuth } from './plugin.js'
+export { usePasskeyAutofill } from './autofill.js'
+export type { PasskeyAutofill, UsePasskeyAutofillOptions } from './autofill.js'
 export { createAuthGuard, installAuthGuard, safeNext } from './guard.js'
 export type { AuthGuard, AuthGuardOptions, GuardRedirect, GuardRoute, GuardRouter } from './guard.js'
 export { ApiError, toApiError } from '@spa-auth/client'
@@ -19,6 +21,7 @@ export type {
   MfaStatus,
   Page,
   Passkey,
+  PasskeyAutofillOptions,
   Provider,
   ProviderIdentity,
   ProviderNavigation,

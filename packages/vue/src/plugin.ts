@@ -107,6 +107,7 @@ export function createSpaAuth<TUser = User>(options: SpaAuthOptions | SpaAuthWit
       completeMfa: (challenge) => client.completeMfa(challenge),
       completeMfaWithPasskey: (challenge) => client.completeMfaWithPasskey(challenge),
       loginWithPasskey: () => client.loginWithPasskey(),
+      startPasskeyAutofill: (autofillOptions) => client.startPasskeyAutofill(autofillOptions),
       mfaStatus: () => client.mfaStatus(),
       startTotpSetup: () => client.startTotpSetup(),
       confirmTotp: (code) => client.confirmTotp(code),

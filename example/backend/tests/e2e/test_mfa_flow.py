@@ -63,6 +63,21 @@ def authenticator(page: Page) -> tuple[CDPSession, str]:
     return cdp, added["authenticatorId"]
 
 
+def presence(cdp: CDPSession, authenticator_id: str, enabled: bool) -> None:
+    """Whether the virtual authenticator answers at once, as a user touching it would."""
+    cdp.send(
+        "WebAuthn.setAutomaticPresenceSimulation",
+        {"authenticatorId": authenticator_id, "enabled": enabled},
+    )
+
+
+def without_autofill(page: Page) -> None:
+    """A browser without passkeys in its autofill (no conditional mediation): the login page
+    offers them through its button only. With it, the virtual authenticator would answer the
+    login page's autofill at once, before any button."""
+    page.add_init_script("PublicKeyCredential.isConditionalMediationAvailable = async () => false")
+
+
 def signed_in(page: Page) -> None:
     page.goto("/login")
     log_in(page)
@@ -163,6 +178,7 @@ def test_a_passkey_is_a_second_factor_and_a_passwordless_login(
     page: Page, user, authenticator, artifacts
 ):
     cdp, authenticator_id = authenticator
+    without_autofill(page)
     signed_in(page)
     open_security(page)
     add_passkey(page, "Laptop")
@@ -239,3 +255,35 @@ def test_a_passkey_confirms_it_is_you_before_a_rename(
     expect(dialog).to_be_hidden()
     expect(page.get_by_role("button", name="Remove Work laptop")).to_be_visible()
     expect(page.get_by_role("button", name="Remove Laptop")).to_have_count(0)
+
+
+def test_a_passkey_from_the_autofill_signs_in_without_a_button(
+    page: Page, user, authenticator, artifacts
+):
+    """Chromium's virtual authenticator answers the login page's conditional request as a
+    user picking the passkey in the username field's autofill would."""
+    cdp, authenticator_id = authenticator
+    signed_in(page)
+    open_security(page)
+    add_passkey(page, "Laptop")
+    (registered,) = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})[
+        "credentials"
+    ]
+    # The virtual authenticator answers a request at once: landing on the login page, the
+    # autofill's request is answered as if the user picked the passkey under the username.
+    with page.expect_response(re.compile(r"/passkey/login/$")) as answer:
+        page.get_by_role("button", name="Log out").click()
+    assert answer.value.status == 200
+    expect(page.get_by_test_id("username")).to_have_text("alice")
+    expect(page).not_to_have_url(re.compile(r"/login$"))
+    (used,) = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})[
+        "credentials"
+    ]
+    assert used["signCount"] > registered["signCount"]
+
+    # Without a touch the request waits; the field offers it, and the button stays.
+    presence(cdp, authenticator_id, False)
+    log_out(page)
+    expect(page.get_by_label("Username")).to_have_attribute("autocomplete", "username webauthn")
+    expect(page.get_by_role("button", name="Sign in with a passkey")).to_be_visible()
+    page.screenshot(path=str(artifacts / "login-passkey-autofill.png"), full_page=True)

@@ -1,6 +1,7 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryHistory, createRouter } from 'vue-router'
+import { ApiError } from '@spa-auth/client'
 import LoginView from '../views/LoginView.vue'
 import { alice, fakeApi, testApp, unmountAll, type Answer } from './helpers'
 import { routesWith } from './routes'
@@ -20,10 +21,14 @@ async function loginPageAfter(code: string | null) {
 }
 
 /** The login page, signed out, with `handle` answering the account calls. */
-async function loginPage(handle: (path: string, body: unknown) => Answer | null) {
+async function loginPage(
+  handle: (path: string, body: unknown) => Answer | null,
+  beforeMount: (auth: ReturnType<typeof testApp>['auth']) => void = () => {},
+) {
   const fetch = fakeApi(false, handle)
   const { pinia, auth } = testApp(fetch)
   await auth.client.restore()
+  beforeMount(auth)
   const router = createRouter({ history: createMemoryHistory(), routes: routesWith('/login', LoginView) })
   await router.push('/login')
   const page = mount(LoginView, { global: { plugins: [pinia, auth, router] } })
@@ -178,5 +183,55 @@ describe('login page, second factor', () => {
     await flushPromises()
     expect(passwordless).toHaveBeenCalledOnce()
     expect(router.currentRoute.value.name).toBe('home')
+  })
+
+  describe('passkeys from the autofill', () => {
+    /** The login page with the client's autofill replaced by one the test ends. */
+    async function withAutofill() {
+      const runs: Array<{ signal: AbortSignal; resolve(user: typeof alice | null): void; reject(error: unknown): void }> = []
+      const opened = await loginPage(
+        () => null,
+        (auth) => {
+          vi.spyOn(auth.client, 'startPasskeyAutofill').mockImplementation(
+            ({ signal } = {}) =>
+              new Promise((resolve, reject) => {
+                runs.push({ signal: signal!, resolve, reject })
+                signal!.addEventListener('abort', () => resolve(null), { once: true })
+              }),
+          )
+        },
+      )
+      await flushPromises()
+      return { ...opened, runs }
+    }
+
+    it('lists passkeys under the username field', async () => {
+      const { page } = await loginPage(() => null)
+      expect(page.get('#username').attributes('autocomplete')).toBe('username webauthn')
+    })
+
+    it('signs in with a passkey picked from the autofill, and goes on', async () => {
+      const { runs, router } = await withAutofill()
+      expect(runs).toHaveLength(1)
+      runs[0]!.resolve(alice)
+      await flushPromises()
+      expect(router.currentRoute.value.name).toBe('home')
+    })
+
+    it('is stopped while a password is typed, and keeps the passkey button', async () => {
+      const { page, runs } = await withAutofill()
+      await page.get('#password').setValue('h')
+      expect(runs[0]!.signal.aborted).toBe(true)
+      expect(page.find('[role="alert"]').exists()).toBe(false)
+      expect(page.findAll('button').map((button) => button.text())).toContain('Sign in with a passkey')
+    })
+
+    it('says so when the server refuses the passkey picked', async () => {
+      const { page, runs } = await withAutofill()
+      runs[0]!.reject(new ApiError({ status: 401, code: 'code_invalid', detail: 'Server wording.' }))
+      await flushPromises()
+      expect(page.get('[role="alert"]').text()).toBe('That passkey was not accepted.')
+      expect(runs).toHaveLength(2) // and offers the passkeys again
+    })
   })
 })

@@ -32,6 +32,7 @@ describe('the package surface', () => {
       'completeMfa',
       'completeMfaWithPasskey',
       'loginWithPasskey',
+      'startPasskeyAutofill',
       'mfaStatus',
       'startTotpSetup',
       'confirmTotp',

@@ -251,6 +251,38 @@ class LastWayInError(AuthError):
     code = "last_way_in"
 
 
+class CaptchaRequiredError(AuthError):
+    """A door that asks for a CAPTCHA, and the request carries no ``captcha`` answer; the
+    body names the provider, its site key and the action, so the app can render it."""
+
+    code = "captcha_required"
+
+    def __init__(self, provider: str, site_key: str, action: str) -> None:
+        super().__init__(f"no captcha at {action}")
+        self.provider, self.site_key, self.action = provider, site_key, action
+
+    def extra(self) -> dict[str, object]:
+        return {
+            "captcha": {"provider": self.provider, "site_key": self.site_key, "action": self.action}
+        }
+
+
+class CaptchaInvalidError(CaptchaRequiredError):
+    """A ``captcha`` answer the provider refused (or that no provider would accept)."""
+
+    code = "captcha_invalid"
+
+
+class CaptchaUnavailableError(AuthError):
+    """The CAPTCHA provider did not answer in time, or answered garbage: fail closed."""
+
+    code = "captcha_unavailable"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("captcha provider unavailable")
+        self.retry_after = retry_after
+
+
 class Public(NamedTuple):
     status: int
     code: str
@@ -337,6 +369,13 @@ _TABLE: dict[type[AuthError], Public] = {
         400,
         "provider_email_unverified",
         _("The sign-in provider did not confirm an address for this account."),
+    ),
+    CaptchaInvalidError: Public(
+        400, "captcha_invalid", _("The CAPTCHA was not solved, or has expired. Try again.")
+    ),
+    CaptchaRequiredError: Public(400, "captcha_required", _("Show that you are not a robot.")),
+    CaptchaUnavailableError: Public(
+        503, "captcha_unavailable", _("The CAPTCHA service did not answer. Try again later.")
     ),
     AccountInactiveError: Public(403, "account_inactive", _("This account is disabled.")),
     IdentityInUseError: Public(

@@ -22,6 +22,7 @@ ALIASES = {
     "providers": "test_providers.py",
     "live_providers": "live/test_providers_live.py",
     "provider_side": "security/test_provider_side_doors.py",
+    "captcha_doors": "security/test_captcha_doors.py",
 }
 
 

@@ -91,9 +91,7 @@ class FakeCaptcha:
                 length = int(self.headers.get("Content-Length", 0))
                 raw = self.rfile.read(length).decode()
                 form = {k: v[0] for k, v in parse_qs(raw).items()}
-                fake.received.append(
-                    {**form, "content_type": self.headers.get("Content-Type", "")}
-                )
+                fake.received.append({**form, "content_type": self.headers.get("Content-Type", "")})
                 if fake.mode == "hang":
                     fake.released.wait(10)
                     return

@@ -28,7 +28,7 @@ window.turnstile = {
     box.textContent = 'I am human (' + options.action + ')'
     box.dataset.sitekey = options.sitekey
     box.addEventListener('click', async () => {
-      const answer = await fetch('%s?action=' + options.action)
+      const answer = await fetch('TOKEN_URL?action=' + options.action)
       options.callback(await answer.text())
     })
     element.appendChild(box)
@@ -37,7 +37,7 @@ window.turnstile = {
   reset() {},
   remove() {},
 }
-""" % TOKEN_URL
+""".replace("TOKEN_URL", TOKEN_URL)
 
 
 @pytest.fixture(scope="module")

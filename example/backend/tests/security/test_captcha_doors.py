@@ -14,7 +14,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from spa_auth.captcha import CaptchaProvider, Expected
 from spa_auth.models import ThrottleCounter
@@ -142,8 +143,11 @@ def test_one_answer_raced_by_many_threads_opens_the_door_once(
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(attempt, range(8)))
-    assert sorted(statuses) == [202] + [400] * 7
-    assert len(fake_server.received) == 8
+    # One success; the others refused (SQLite's shared in-memory test database may also
+    # answer one a 503 for a locked table, which is no pass either).
+    assert statuses.count(202) == 1
+    assert set(statuses) - {202} <= {400, 503} and 400 in statuses
+    assert sum(1 for token_ in fake_server.tokens.values() if token_.spent) == 1
 
 
 def test_an_answer_the_provider_never_issued_is_refused(client: Client, fake: FakeCaptcha) -> None:
@@ -318,9 +322,9 @@ def test_a_login_refused_for_its_captcha_counts_no_failure_against_the_account(
             "captcha_required",
         )
     assert list(ThrottleCounter.objects.values_list("key", "count")) == before
-    assert login(Client(REMOTE_ADDR="198.51.100.11"), "alice", captcha=fake.issue()).status_code == (
-        200
-    )
+    assert login(
+        Client(REMOTE_ADDR="198.51.100.11"), "alice", captcha=fake.issue()
+    ).status_code == (200)
 
 
 # What the app is told.
@@ -402,5 +406,5 @@ def test_a_broken_setting_is_a_system_check_error(settings: Any) -> None:
         {"PROVIDER": "turnstile", "SITE_KEY": "a", "SECRET_KEY": "b", "TIMEOUT": 0},
     ):
         settings.SPA_AUTH = {**settings.SPA_AUTH, "CAPTCHA": broken}
-        with pytest.raises(SystemCheckError, match="spa_auth.E050"):
+        with pytest.raises(SystemCheckError, match=r"spa_auth\.E050"):
             call_command("check")

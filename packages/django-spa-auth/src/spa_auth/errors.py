@@ -252,35 +252,29 @@ class LastWayInError(AuthError):
 
 
 class CaptchaRequiredError(AuthError):
-    """A door that asks for a CAPTCHA, and the request carries no ``captcha`` answer; the
-    body names the provider, its site key and the action, so the app can render it."""
+    """A guarded door and no ``captcha`` answer; the body names the widget to render."""
 
     code = "captcha_required"
 
     def __init__(self, provider: str, site_key: str, action: str) -> None:
         super().__init__(f"no captcha at {action}")
-        self.provider, self.site_key, self.action = provider, site_key, action
+        self.widget = {"provider": provider, "site_key": site_key, "action": action}
 
     def extra(self) -> dict[str, object]:
-        return {
-            "captcha": {"provider": self.provider, "site_key": self.site_key, "action": self.action}
-        }
+        return {"captcha": self.widget}
 
 
 class CaptchaInvalidError(CaptchaRequiredError):
-    """A ``captcha`` answer the provider refused (or that no provider would accept)."""
+    """An answer the provider refused, or that no provider would accept."""
 
     code = "captcha_invalid"
 
 
-class CaptchaUnavailableError(AuthError):
-    """The CAPTCHA provider did not answer in time, or answered garbage: fail closed."""
+class CaptchaUnavailableError(ThrottledError):
+    """No usable answer from the CAPTCHA provider in time: fail closed. A ``ThrottledError``
+    for its Retry-After; forms and the login backend never verify a CAPTCHA."""
 
     code = "captcha_unavailable"
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("captcha provider unavailable")
-        self.retry_after = retry_after
 
 
 class Public(NamedTuple):
@@ -371,12 +365,10 @@ _TABLE: dict[type[AuthError], Public] = {
         _("The sign-in provider did not confirm an address for this account."),
     ),
     CaptchaInvalidError: Public(
-        400, "captcha_invalid", _("The CAPTCHA was not solved, or has expired. Try again.")
+        400, "captcha_invalid", _("The CAPTCHA expired or was not solved.")
     ),
     CaptchaRequiredError: Public(400, "captcha_required", _("Show that you are not a robot.")),
-    CaptchaUnavailableError: Public(
-        503, "captcha_unavailable", _("The CAPTCHA service did not answer. Try again later.")
-    ),
+    CaptchaUnavailableError: Public(503, "captcha_unavailable", _("The CAPTCHA did not answer.")),
     AccountInactiveError: Public(403, "account_inactive", _("This account is disabled.")),
     IdentityInUseError: Public(
         409, "identity_in_use", _("This sign-in belongs to another account.")

@@ -15,7 +15,6 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import (
     AuthError,
-    CaptchaUnavailableError,
     InvalidCredentialsError,
     ReauthenticationRequiredError,
     ThrottledError,
@@ -36,7 +35,7 @@ def _auth_error_response(error: AuthError) -> Response:
     public = to_public(error)
     body = {"detail": str(public.detail), "code": public.code, **error.extra()}
     response = Response(body, status=public.status)
-    if isinstance(error, (ThrottledError, CaptchaUnavailableError)):
+    if isinstance(error, ThrottledError):
         response["Retry-After"] = str(error.retry_after)
     elif isinstance(error, ReauthenticationRequiredError):
         # RFC 9470 §3: the step-up challenge, with the age the action accepts.

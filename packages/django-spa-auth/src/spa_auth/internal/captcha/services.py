@@ -91,8 +91,10 @@ def _verify(found: CaptchaConfig, token: str, door: str, ip: str | None) -> None
     form = found.provider.payload(found.secret_key, token, ip)
     try:
         answer = _post(found.verify_url, form, found.timeout)
-    except _Unanswered as error:
-        logger.warning("captcha provider %s unavailable at %s: %s", found.provider.name, door, error)
+    except _UnansweredError as error:
+        logger.warning(
+            "captcha provider %s unavailable at %s: %s", found.provider.name, door, error
+        )
         raise CaptchaUnavailableError(RETRY_AFTER) from None
     expected = Expected(door=door, hostnames=found.hostnames, min_score=found.min_score)
     refused = found.provider.refusal(answer, expected)
@@ -101,7 +103,7 @@ def _verify(found: CaptchaConfig, token: str, door: str, ip: str | None) -> None
         raise CaptchaInvalidError(found.provider.name, found.site_key, door)
 
 
-class _Unanswered(Exception):
+class _UnansweredError(Exception):
     """No usable answer from the verify URL: none in time, an error status, or garbage."""
 
 
@@ -125,17 +127,17 @@ def _post(url: str, form: dict[str, str], timeout: float) -> dict[str, Any]:
             for chunk in response.iter_content(1):
                 body += chunk
                 if len(body) > MAX_ANSWER_BYTES:
-                    raise _Unanswered(f"answer over {MAX_ANSWER_BYTES} bytes")
+                    raise _UnansweredError(f"answer over {MAX_ANSWER_BYTES} bytes")
                 if time.monotonic() > deadline:
-                    raise _Unanswered(f"no whole answer in {timeout}s")
+                    raise _UnansweredError(f"no whole answer in {timeout}s")
     except requests.RequestException as error:
-        raise _Unanswered(str(error)[:200]) from error
+        raise _UnansweredError(str(error)[:200]) from error
     if status != 200:
-        raise _Unanswered(f"status {status}")
+        raise _UnansweredError(f"status {status}")
     try:
         answer = json.loads(bytes(body))
     except ValueError as error:
-        raise _Unanswered("answer is not JSON") from error
+        raise _UnansweredError("answer is not JSON") from error
     if not isinstance(answer, dict):
-        raise _Unanswered("answer is not a JSON object")
+        raise _UnansweredError("answer is not a JSON object")
     return answer

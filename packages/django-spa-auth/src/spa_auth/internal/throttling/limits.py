@@ -163,9 +163,7 @@ def has_failures(*checks: tuple[Limit, str | None]) -> bool:
     """Whether any (limit, key) holds a live failure; counts nothing. (A place reserved
     by an attempt still being checked counts too: it is a failure until it succeeds.)"""
     now = clock.now().timestamp()
-    return any(
-        counters.live_count(_name(limit, key), now=now) > 0 for limit, key in checks if key
-    )
+    return any(counters.live_count(_name(limit, key), now=now) > 0 for limit, key in checks if key)
 
 
 def throttled_error(request: HttpRequest | None) -> ThrottledError | None:

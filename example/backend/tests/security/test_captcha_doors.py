@@ -17,11 +17,17 @@ from django.test import Client
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
 from spa_auth.captcha import CaptchaProvider, Expected
+from spa_auth.errors import CaptchaRequiredError
+from spa_auth.internal.captcha.config import captcha_config
 from spa_auth.models import ThrottleCounter
 
 from ..captcha_fake import SECRET_KEY, SITE_KEY, FakeCaptcha
 from ..conftest import PASSWORD
+from ..snippets import snippet
 
 pytestmark = pytest.mark.django_db
 AUTH = "/api/v1/auth"
@@ -408,3 +414,34 @@ def test_a_broken_setting_is_a_system_check_error(settings: Any) -> None:
         settings.SPA_AUTH = {**settings.SPA_AUTH, "CAPTCHA": broken}
         with pytest.raises(SystemCheckError, match=r"spa_auth\.E050"):
             call_command("check")
+
+
+# The README's blocks, as a reader copies them.
+
+
+def test_the_readme_settings_make_a_working_captcha(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    monkeypatch.setenv("CAPTCHA_SECRET_KEY", "from-the-environment")
+    namespace: dict[str, Any] = {"os": __import__("os")}
+    exec(snippet("captcha-settings"), namespace)
+    settings.SPA_AUTH = {**settings.SPA_AUTH, **namespace["SPA_AUTH"]}
+    found = captcha_config()
+    assert found is not None
+    assert (found.provider.name, found.secret_key) == ("turnstile", "from-the-environment")
+    assert found.verify_url == "https://challenges.cloudflare.com/turnstile/v0/siteverify"
+
+
+def test_the_readme_door_asks_for_the_captcha(fake: FakeCaptcha) -> None:
+    namespace: dict[str, Any] = {}
+    exec(snippet("captcha-door"), namespace)
+    door = namespace["request_login_code"]
+
+    def request(body: dict[str, Any]) -> Request:
+        return Request(APIRequestFactory().post("/", body, format="json"), parsers=[JSONParser()])
+
+    with pytest.raises(CaptchaRequiredError) as refused:
+        door(request({"email": "a@example.com"}))
+    assert refused.value.widget["action"] == "login_code"
+    door(request({"email": "a@example.com", "captcha": fake.issue(action="login_code")}))
+    assert len(fake.received) == 1

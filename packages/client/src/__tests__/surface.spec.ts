@@ -51,6 +51,7 @@ describe('the package surface', () => {
     const client = publicApi.createAuthClient({ baseURL: '/api/v1/', channelName: null })
     for (const name of [
       'providers',
+      'config',
       'loginWithProvider',
       'providerResult',
       'connectProvider',

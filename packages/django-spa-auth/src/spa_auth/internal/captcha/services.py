@@ -108,8 +108,9 @@ class _UnansweredError(Exception):
 
 
 def _post(url: str, form: dict[str, str], timeout: float) -> dict[str, Any]:
-    """The JSON object the verify URL answers, read within ``timeout`` seconds in all
-    (not per read: a provider trickling bytes cannot hold the request longer)."""
+    """The JSON object the verify URL answers. Connecting and each read wait at most
+    ``timeout``; the answer must also be whole by ``timeout`` after the request began, so
+    a provider trickling bytes holds the request at most one read longer."""
     deadline = time.monotonic() + timeout
     try:
         with requests.post(

@@ -53,10 +53,12 @@ def _captcha_provider() -> str | None:
 class ContentSecurityPolicyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        # Once per process (a handler loads its middleware once): nothing per request.
+        self.policy = policy(_captcha_provider())
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", policy(_captcha_provider()))
+        response.headers.setdefault("Content-Security-Policy", self.policy)
         return response
 
 

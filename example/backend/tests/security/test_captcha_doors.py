@@ -445,3 +445,13 @@ def test_the_readme_door_asks_for_the_captcha(fake: FakeCaptcha) -> None:
     assert refused.value.widget["action"] == "login_code"
     door(request({"email": "a@example.com", "captcha": fake.issue(action="login_code")}))
     assert len(fake.received) == 1
+
+
+def test_the_apps_content_security_policy_lets_the_configured_provider_in(
+    fake: FakeCaptcha, settings: Any
+) -> None:
+    turnstile = Client().get("/login")["Content-Security-Policy"]
+    assert "script-src 'self' https://challenges.cloudflare.com" in turnstile
+    assert "frame-src 'self' https://challenges.cloudflare.com" in turnstile
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "CAPTCHA": None}
+    assert "cloudflare" not in Client().get("/login")["Content-Security-Policy"]

@@ -193,6 +193,18 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "spa-auth <no-reply@localhost>")
 
 _TRUSTED_PROXIES = env_str("TRUSTED_PROXIES")
+# A CAPTCHA at sign-up, the reset and verification mails and a login after a failure:
+# off unless CAPTCHA_PROVIDER is set (turnstile, hcaptcha, recaptcha_v2, recaptcha_v3).
+_CAPTCHA = (
+    {
+        "PROVIDER": env_str("CAPTCHA_PROVIDER"),
+        "SITE_KEY": env_str("CAPTCHA_SITE_KEY"),
+        "SECRET_KEY": env_str("CAPTCHA_SECRET_KEY"),
+        **({"VERIFY_URL": env_str("CAPTCHA_VERIFY_URL")} if env_str("CAPTCHA_VERIFY_URL") else {}),
+    }
+    if env_str("CAPTCHA_PROVIDER")
+    else None
+)
 SPA_AUTH = {
     "ACCESS_TOKEN_LIFETIME": env_int("ACCESS_TOKEN_LIFETIME", 300),
     "REFRESH_IDLE_LIFETIME": env_int("REFRESH_IDLE_LIFETIME", 7 * 24 * 3600),
@@ -231,6 +243,7 @@ SPA_AUTH = {
     # register at each is API_URL (else FRONTEND_URL) + /api/v1/auth/providers/<id>/callback/.
     "PROVIDERS": env_json_list("OIDC_PROVIDERS"),
     "API_URL": env_str("API_URL") or None,
+    "CAPTCHA": _CAPTCHA,
 }
 
 REST_FRAMEWORK = {

@@ -23,6 +23,7 @@ ALIASES = {
     "live_providers": "live/test_providers_live.py",
     "provider_side": "security/test_provider_side_doors.py",
     "autofill": "security/test_passkey_autofill.py",
+    "captcha_doors": "security/test_captcha_doors.py",
 }
 
 

@@ -8,11 +8,20 @@
 
 import type { Call } from './http.js'
 
-/** What the sign-up form sends. */
+/** What the sign-up form sends; `captcha` when the server asked for one (`captcha_required`). */
 export interface Registration {
   username: string
   email: string
   password: string
+  captcha?: string
+}
+
+/**
+ * The widget's answer, for a call the server may guard with a CAPTCHA: send it after a
+ * `captcha_required` (or `captcha_invalid`) error, whose `captcha` names the widget.
+ */
+export interface CaptchaAnswer {
+  captcha?: string
 }
 
 /**
@@ -49,7 +58,8 @@ export interface AccountInfo {
 export interface AccountActions {
   /**
    * `POST auth/register/`: `verification_sent` (a link is on its way) or `registered`; rejects
-   * with per-field `fields` (`username`, `email`, `password`), `signup_disabled`, `throttled`.
+   * with per-field `fields` (`username`, `email`, `password`), `signup_disabled`, `throttled`,
+   * `captcha_required` / `captcha_invalid` (retry with `captcha`), `captcha_unavailable`.
    */
   register(registration: Registration): Promise<AccountAnswer>
   /**
@@ -60,10 +70,16 @@ export interface AccountActions {
    * Rejects with `key_invalid` or `password_incorrect` too.
    */
   verifyEmail(key: string, password?: string): Promise<AccountAnswer>
-  /** `POST auth/email/verify/resend/`: the same answer whether or not the address is known. */
-  resendVerification(email: string): Promise<AccountAnswer>
-  /** `POST auth/password/reset/`: the same answer whether or not the address is known. */
-  requestPasswordReset(email: string): Promise<AccountAnswer>
+  /**
+   * `POST auth/email/verify/resend/`: the same answer whether or not the address is known;
+   * may reject with `captcha_required` (retry with `options.captcha`).
+   */
+  resendVerification(email: string, options?: CaptchaAnswer): Promise<AccountAnswer>
+  /**
+   * `POST auth/password/reset/`: the same answer whether or not the address is known; may
+   * reject with `captcha_required` (retry with `options.captcha`).
+   */
+  requestPasswordReset(email: string, options?: CaptchaAnswer): Promise<AccountAnswer>
   /**
    * `POST auth/password/reset/confirm/`: the server ends every session of the user, so this
    * tab is signed out too; rejects with `key_invalid` or `fields.new_password`.
@@ -97,6 +113,11 @@ export interface AccountDeps {
   endLocalSession(options: { tellOtherTabs: boolean }): void
 }
 
+/** The body with the widget's answer, when there is one. */
+function withCaptcha<T extends object>(body: T, captcha: string | undefined): T & CaptchaAnswer {
+  return captcha === undefined ? body : { ...body, captcha }
+}
+
 function withPassword(key: string, password: string | undefined): { key: string; password?: string } {
   return password === undefined ? { key } : { key, password }
 }
@@ -109,10 +130,11 @@ export function createAccountActions({ call, auth, ensureCsrfCookie, endLocalSes
   }
 
   return {
-    register: ({ username, email, password }) => post('register/', { username, email, password }),
+    register: ({ username, email, password, captcha }) =>
+      post('register/', withCaptcha({ username, email, password }, captcha)),
     verifyEmail: (key, password) => post('email/verify/', withPassword(key, password)),
-    resendVerification: (email) => post('email/verify/resend/', { email }),
-    requestPasswordReset: (email) => post('password/reset/', { email }),
+    resendVerification: (email, options = {}) => post('email/verify/resend/', withCaptcha({ email }, options.captcha)),
+    requestPasswordReset: (email, options = {}) => post('password/reset/', withCaptcha({ email }, options.captcha)),
     async confirmPasswordReset(key, newPassword) {
       await post<null>('password/reset/confirm/', { key, new_password: newPassword })
       // The other tabs hear the server's 401 at their next call and say why they were signed out.

@@ -6,7 +6,8 @@
  * the token. Framework-agnostic: no Vue, Pinia or router here, and no axios import.
  */
 
-import { createAccountActions, type AccountActions } from './accounts.js'
+import { createAccountActions, type AccountActions, type CaptchaAnswer } from './accounts.js'
+import { createConfig, type AuthConfig } from './config.js'
 import { createMfaActions, type LoginAnswer, type MfaActions } from './mfa.js'
 import { createProviderActions, type ProviderActions } from './providers.js'
 import { createAuthChannel, type AuthMessage } from './channel.js'
@@ -89,9 +90,16 @@ export interface AuthClient<TUser = User> extends SessionActions, AccountActions
   /**
    * Log in; rejects with an `ApiError` (`invalid_credentials`, `throttled`, …). A user with a
    * second factor gets `mfa_required`, whose `mfaToken` and `methods` lead to `completeMfa`
-   * or `completeMfaWithPasskey`; until then the tab stays signed out.
+   * or `completeMfaWithPasskey`; until then the tab stays signed out. After a failed login
+   * of the name or from this address, a server with a CAPTCHA rejects with
+   * `captcha_required`: retry with the widget's answer as `options.captcha`.
    */
-  login(username: string, password: string): Promise<TUser>
+  login(username: string, password: string, options?: CaptchaAnswer): Promise<TUser>
+  /**
+   * `GET auth/config/`: the CAPTCHA widget the doors may ask for (or null), the sign-in
+   * providers and whether sign-up is open; no login needed.
+   */
+  config(): Promise<AuthConfig>
   /** End this session on the server and sign out here and in the other tabs. */
   logout(): Promise<void>
   /** A new access token now (shared with any refresh already under way). */
@@ -312,14 +320,12 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
       })()
       return restoring.then(() => state)
     },
-    async login(username, password) {
-      const { data } = await call<LoginAnswer<TUser>>(
-        'POST',
-        auth('obtain_token/'),
-        { body: { username, password }, authenticated: false },
-      )
+    async login(username, password, { captcha } = {}) {
+      const body = captcha === undefined ? { username, password } : { username, password, captcha }
+      const { data } = await call<LoginAnswer<TUser>>('POST', auth('obtain_token/'), { body, authenticated: false })
       return finishLogin(data)
     },
+    config: createConfig(call, auth),
     logout,
     refresh: async () => (await refresher.refresh()).token,
     getAccessToken: () => tokens.get()?.token ?? null,

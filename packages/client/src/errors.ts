@@ -57,6 +57,9 @@ export type ErrorCode =
   | 'identity_not_connected'
   | 'navigation_required'
   | 'last_way_in'
+  | 'captcha_required'
+  | 'captcha_invalid'
+  | 'captcha_unavailable'
   | 'passkey_cancelled'
   | 'passkey_unavailable'
   | 'network_error'
@@ -71,6 +74,17 @@ export interface Confirmation {
   email: string
 }
 
+/**
+ * What a `captcha_required` or `captcha_invalid` answer asks for: the widget to render
+ * (`provider`, `siteKey`) and the door it is for (`action`); retry the call with its answer
+ * as `captcha`.
+ */
+export interface CaptchaChallenge {
+  provider: 'turnstile' | 'hcaptcha' | 'recaptcha_v2' | 'recaptcha_v3' | (string & {})
+  siteKey: string
+  action: string
+}
+
 export interface ApiErrorInit {
   status: number
   code: ErrorCode
@@ -81,6 +95,7 @@ export interface ApiErrorInit {
   methods?: string[]
   maxAge?: number | null
   confirmation?: Confirmation | null
+  captcha?: CaptchaChallenge | null
   cause?: unknown
 }
 
@@ -92,7 +107,7 @@ export class ApiError extends Error {
   readonly detail: string
   /** Validation messages per field, e.g. `{ new_password: ['Too short.'] }`. */
   readonly fields: FieldErrors
-  /** Seconds to wait, from `Retry-After` on a 429. */
+  /** Seconds to wait, from `Retry-After` on a 429 (or a 503 `captcha_unavailable`). */
   readonly retryAfter: number | null
   /** With `mfa_required`: the token that `completeMfa` / `completeMfaWithPasskey` take (5 minutes). */
   readonly mfaToken: string | null
@@ -105,6 +120,8 @@ export class ApiError extends Error {
   readonly maxAge: number | null
   /** With `confirmation_required`: the account the link would create or change. */
   readonly confirmation: Confirmation | null
+  /** With `captcha_required` / `captcha_invalid`: the widget to show before trying again. */
+  readonly captcha: CaptchaChallenge | null
 
   constructor(init: ApiErrorInit) {
     super(init.detail, init.cause === undefined ? undefined : { cause: init.cause })
@@ -118,6 +135,7 @@ export class ApiError extends Error {
     this.methods = init.methods ?? []
     this.maxAge = init.maxAge ?? null
     this.confirmation = init.confirmation ?? null
+    this.captcha = init.captcha ?? null
   }
 }
 
@@ -152,6 +170,14 @@ function confirmationOf(body: Record<string, unknown>): Confirmation | null {
   return { action, username, email }
 }
 
+function captchaOf(body: Record<string, unknown>): CaptchaChallenge | null {
+  const found = body.captcha
+  if (typeof found !== 'object' || found === null) return null
+  const { provider, site_key: siteKey, action } = found as Record<string, unknown>
+  if (typeof provider !== 'string' || typeof siteKey !== 'string' || typeof action !== 'string') return null
+  return { provider, siteKey, action }
+}
+
 /** An HTTP answer as an error: the body's `code`, `detail` and `errors`, `Retry-After`. */
 function fromAnswer(status: number, data: unknown, headers: unknown, fallback: string, cause?: unknown): ApiError {
   const body = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>
@@ -166,6 +192,7 @@ function fromAnswer(status: number, data: unknown, headers: unknown, fallback: s
     methods: Array.isArray(body.methods) ? body.methods.filter((method) => typeof method === 'string') : [],
     maxAge: typeof body.max_age === 'number' ? body.max_age : null,
     confirmation: confirmationOf(body),
+    captcha: captchaOf(body),
     cause,
   })
 }

@@ -5,7 +5,8 @@
 
 export { createAuthClient } from './client.js'
 export type { AuthClient, AuthClientOptions } from './client.js'
-export type { AccountActions, AccountAnswer, AccountCode, AccountInfo, Registration } from './accounts.js'
+export type { AccountActions, AccountAnswer, AccountCode, AccountInfo, CaptchaAnswer, Registration } from './accounts.js'
+export type { AuthConfig, CaptchaSettings } from './config.js'
 export type {
   MfaActions,
   MfaChallenge,
@@ -19,7 +20,7 @@ export type {
 export type { PasskeyAutofillOptions } from './autofill.js'
 export type { Provider, ProviderActions, ProviderIdentity, ProviderNavigation, ProviderResult } from './providers.js'
 export { ApiError, errorFromResponse, toApiError } from './errors.js'
-export type { ApiErrorInit, Confirmation, ErrorCode, FieldErrors } from './errors.js'
+export type { ApiErrorInit, CaptchaChallenge, Confirmation, ErrorCode, FieldErrors } from './errors.js'
 export type { AxiosInstanceLike } from './axios.js'
 export type { FetchLike } from './fetch.js'
 export type { AuthCause, AuthChange, AuthState, AuthStatus, Page, SessionInfo, User } from './types.js'

@@ -22,6 +22,7 @@ RANKS = {
     "": 0,
     "tokens": 1,
     "throttling": 1,
+    "captcha": 2,
     "sessions": 2,
     "accounts": 3,
     "mfa": 4,

@@ -9,13 +9,18 @@ export { usePasskeyAutofill } from './autofill.js'
 export type { PasskeyAutofill, UsePasskeyAutofillOptions } from './autofill.js'
 export { createAuthGuard, installAuthGuard, safeNext } from './guard.js'
 export type { AuthGuard, AuthGuardOptions, GuardRedirect, GuardRoute, GuardRouter } from './guard.js'
+export { CAPTCHA_SCRIPTS, CaptchaWidget } from './captcha.js'
 export { ApiError, toApiError } from '@spa-auth/client'
 export type {
   AccountAnswer,
   AccountCode,
   AccountInfo,
+  AuthConfig,
   AuthState,
   AuthStatus,
+  CaptchaAnswer,
+  CaptchaChallenge,
+  CaptchaSettings,
   MfaChallenge,
   MfaMethod,
   MfaStatus,

@@ -18,6 +18,8 @@ import {
   createAuthClient,
   type AccountActions,
   type ApiError,
+  type AuthConfig,
+  type CaptchaAnswer,
   type AuthClient,
   type AuthClientOptions,
   type AuthState,
@@ -53,7 +55,10 @@ export interface UseAuth<TUser = User> extends AccountActions, MfaActions<TUser>
   /** Why the last session ended on its own (`session_revoked`, …); null otherwise. */
   reason: ComputedRef<ApiError | null>
   isSignedIn: ComputedRef<boolean>
-  login(username: string, password: string): Promise<TUser>
+  /** Log in; `options.captcha` is the widget's answer after a `captcha_required` error. */
+  login(username: string, password: string, options?: CaptchaAnswer): Promise<TUser>
+  /** `GET auth/config/`: the CAPTCHA widget the doors may ask for, the providers, sign-up. */
+  config(): Promise<AuthConfig>
   logout(): Promise<void>
   logoutAll(): Promise<void>
   restore(): Promise<AuthState<TUser>>
@@ -88,7 +93,8 @@ export function createSpaAuth<TUser = User>(options: SpaAuthOptions | SpaAuthWit
       status: computed(() => state.value.status),
       reason: computed(() => state.value.reason),
       isSignedIn: computed(() => state.value.status === 'signed-in'),
-      login: (username, password) => client.login(username, password),
+      login: (username, password, options) => client.login(username, password, options),
+      config: () => client.config(),
       logout: () => client.logout(),
       logoutAll: () => client.logoutAll(),
       restore: () => client.restore(),
@@ -97,8 +103,8 @@ export function createSpaAuth<TUser = User>(options: SpaAuthOptions | SpaAuthWit
       changePassword: (oldPassword, newPassword) => client.changePassword(oldPassword, newPassword),
       register: (registration) => client.register(registration),
       verifyEmail: (key, password) => client.verifyEmail(key, password),
-      resendVerification: (email) => client.resendVerification(email),
-      requestPasswordReset: (email) => client.requestPasswordReset(email),
+      resendVerification: (email, options) => client.resendVerification(email, options),
+      requestPasswordReset: (email, options) => client.requestPasswordReset(email, options),
       confirmPasswordReset: (key, newPassword) => client.confirmPasswordReset(key, newPassword),
       requestEmailChange: (newEmail, password) => client.requestEmailChange(newEmail, password),
       confirmEmailChange: (key, password) => client.confirmEmailChange(key, password),

@@ -63,6 +63,9 @@ const de: Messages = {
     username_taken: 'Dieser Benutzername wurde inzwischen vergeben. Bitte registrieren Sie sich erneut.',
     provider_error: 'Die Anmeldung über den Anmeldedienst hat nicht geklappt. Bitte versuchen Sie es erneut.',
     provider_unavailable: 'Der Anmeldedienst antwortet nicht. Bitte versuchen Sie es später erneut.',
+    captcha_required: 'Zeigen Sie, dass Sie kein Roboter sind: Bitte schließen Sie die Prüfung unten ab.',
+    captcha_invalid: 'Die Prüfung wurde nicht abgeschlossen oder ist abgelaufen. Bitte versuchen Sie es erneut.',
+    captcha_unavailable: 'Die Roboterprüfung antwortet nicht. Bitte versuchen Sie es gleich noch einmal.',
     provider_cancelled: 'Die Anmeldung über den Anmeldedienst wurde abgebrochen.',
     provider_state_invalid:
       'Diese Anmeldung hat zu lange gedauert oder wurde in einem anderen Browser begonnen. Bitte versuchen Sie es erneut.',
@@ -131,6 +134,10 @@ const de: Messages = {
     signUp: 'Registrieren',
     otherWays: 'Andere Anmeldemöglichkeiten',
     continueWith: 'Weiter mit {name}',
+  },
+  captcha: {
+    label: 'Roboterprüfung',
+    failed: 'Die Roboterprüfung konnte nicht angezeigt werden. Laden Sie die Seite neu, um es erneut zu versuchen.',
   },
   signup: {
     heading: 'Registrieren',

@@ -67,6 +67,9 @@ const en = {
     username_taken: 'That username was taken in the meantime. Please sign up again.',
     provider_error: 'Signing in with the provider did not work. Please try again.',
     provider_unavailable: 'The sign-in provider did not answer. Please try again later.',
+    captcha_required: 'Show that you are not a robot: complete the check below.',
+    captcha_invalid: 'The check was not completed, or has expired. Please try it again.',
+    captcha_unavailable: 'The robot check is not answering. Please try again in a moment.',
     provider_cancelled: 'Signing in with the provider was cancelled.',
     provider_state_invalid: 'That sign-in took too long, or began in another browser. Please try again.',
     provider_unknown: 'That sign-in provider is not offered here.',
@@ -134,6 +137,10 @@ const en = {
     signUp: 'Sign up',
     otherWays: 'Other ways to sign in',
     continueWith: 'Continue with {name}',
+  },
+  captcha: {
+    label: 'Robot check',
+    failed: 'The robot check could not be shown. Reload the page to try again.',
   },
   signup: {
     heading: 'Sign up',

@@ -66,6 +66,9 @@ const fr: Messages = {
     username_taken: "Ce nom d'utilisateur a été pris entre-temps. Veuillez vous inscrire à nouveau.",
     provider_error: "La connexion avec le fournisseur n'a pas abouti. Veuillez réessayer.",
     provider_unavailable: 'Le fournisseur de connexion ne répond pas. Veuillez réessayer plus tard.',
+    captcha_required: 'Montrez que vous n’êtes pas un robot : faites la vérification ci-dessous.',
+    captcha_invalid: 'La vérification n’a pas abouti ou a expiré. Veuillez la refaire.',
+    captcha_unavailable: 'La vérification anti-robot ne répond pas. Veuillez réessayer dans un instant.',
     provider_cancelled: 'La connexion avec le fournisseur a été annulée.',
     provider_state_invalid:
       'Cette connexion a pris trop de temps, ou a commencé dans un autre navigateur. Veuillez réessayer.',
@@ -134,6 +137,10 @@ const fr: Messages = {
     signUp: "S'inscrire",
     otherWays: 'Autres moyens de se connecter',
     continueWith: 'Continuer avec {name}',
+  },
+  captcha: {
+    label: 'Vérification anti-robot',
+    failed: 'La vérification anti-robot n’a pas pu s’afficher. Rechargez la page pour réessayer.',
   },
   signup: {
     heading: 'Inscription',

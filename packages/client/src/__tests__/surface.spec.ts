@@ -52,6 +52,7 @@ describe('the package surface', () => {
     const client = publicApi.createAuthClient({ baseURL: '/api/v1/', channelName: null })
     for (const name of [
       'providers',
+      'config',
       'loginWithProvider',
       'providerResult',
       'connectProvider',

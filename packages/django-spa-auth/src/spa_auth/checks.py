@@ -317,3 +317,27 @@ def check_providers(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             )
         ]
     return []
+
+
+@register(Tags.security)
+def check_captcha(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """The CAPTCHA: a provider that can be found, both keys, an HTTPS verify URL."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from .internal.captcha import config
+
+    try:
+        conf = get_settings()
+    except (TypeError, ValueError):
+        return []  # check_configuration reports it (E010)
+    try:
+        config.parse(conf.captcha, conf)
+    except ImproperlyConfigured as error:
+        return [
+            Error(
+                f"CAPTCHA: {error}",
+                hint="See the package README's CAPTCHA section for each key.",
+                id="spa_auth.E050",
+            )
+        ]
+    return []

@@ -105,6 +105,10 @@ class AuthSettings:
     login_path: str = "/login"
     provider_flow_lifetime: timedelta = timedelta(minutes=10)
     provider_timeout: float = 10.0
+    # The CAPTCHA at the doors bots use: a dict {"provider", "site_key", "secret_key"} and
+    # optionally "verify_url", "timeout", "min_score", "doors", "hostnames"; None: off.
+    # Read and checked by ``internal.captcha.config``.
+    captcha: dict[str, Any] | None = None
 
 
 _FIELD_NAMES = frozenset(f.name for f in fields(AuthSettings))

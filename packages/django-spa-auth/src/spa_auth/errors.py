@@ -251,6 +251,32 @@ class LastWayInError(AuthError):
     code = "last_way_in"
 
 
+class CaptchaRequiredError(AuthError):
+    """A guarded door and no ``captcha`` answer; the body names the widget to render."""
+
+    code = "captcha_required"
+
+    def __init__(self, provider: str, site_key: str, action: str) -> None:
+        super().__init__(f"no captcha at {action}")
+        self.widget = {"provider": provider, "site_key": site_key, "action": action}
+
+    def extra(self) -> dict[str, object]:
+        return {"captcha": self.widget}
+
+
+class CaptchaInvalidError(CaptchaRequiredError):
+    """An answer the provider refused, or that no provider would accept."""
+
+    code = "captcha_invalid"
+
+
+class CaptchaUnavailableError(ThrottledError):
+    """No usable answer from the CAPTCHA provider in time: fail closed. A ``ThrottledError``
+    for its Retry-After; forms and the login backend never verify a CAPTCHA."""
+
+    code = "captcha_unavailable"
+
+
 class Public(NamedTuple):
     status: int
     code: str
@@ -338,6 +364,11 @@ _TABLE: dict[type[AuthError], Public] = {
         "provider_email_unverified",
         _("The sign-in provider did not confirm an address for this account."),
     ),
+    CaptchaInvalidError: Public(
+        400, "captcha_invalid", _("The CAPTCHA expired or was not solved.")
+    ),
+    CaptchaRequiredError: Public(400, "captcha_required", _("Show that you are not a robot.")),
+    CaptchaUnavailableError: Public(503, "captcha_unavailable", _("The CAPTCHA did not answer.")),
     AccountInactiveError: Public(403, "account_inactive", _("This account is disabled.")),
     IdentityInUseError: Public(
         409, "identity_in_use", _("This sign-in belongs to another account.")

@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from .internal.api import account_views, enrolment_views, mfa_views, passkey_views, provider_views
+from .internal.api import (
+    account_views,
+    config_views,
+    enrolment_views,
+    mfa_views,
+    passkey_views,
+    provider_views,
+)
 from .internal.api import session_views as views
 
 app_name = "spa_auth"
@@ -116,6 +123,7 @@ urlpatterns = [
         provider_views.ReauthenticateView.as_view(),
         name="provider_reauthenticate",
     ),
+    path("config/", config_views.ConfigView.as_view(), name="config"),
     path("csrf/", views.CsrfView.as_view(), name="csrf"),
     path("jwks/", views.JwksView.as_view(), name="jwks"),
 ]

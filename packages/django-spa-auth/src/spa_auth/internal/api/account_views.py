@@ -31,6 +31,7 @@ from ...errors import (
 from ...schema import ERROR, NO_CONTENT
 from ..accounts import services as accounts
 from ..accounts.keys import fold
+from ..captcha.services import require_captcha
 from ..sessions import cookies
 from ..throttling import limits as throttling
 from ..throttling import network
@@ -58,6 +59,7 @@ class _SignedInAccountView(StepUpMixin, AuthAPIView):
     permission_classes = [permissions.IsAuthenticated]
 
 
+# 400 also captcha_required / captcha_invalid, 503 also captcha_unavailable.
 _ACCEPTED = {202: AcceptedSerializer, 400: ERROR, 415: ERROR, 429: ERROR, 503: ERROR}
 
 
@@ -113,6 +115,7 @@ class RegisterView(PublicAuthView):
         require_mail(conf)
         count_request(request, conf)
         data = validated(RegisterSerializer, request)
+        require_captcha(request, "signup")
         count_mail(data["email"], conf)
         # Hashed here, for every sign-up alike, so that the task stores no password.
         accounts.request_signup(data["username"], data["email"], make_password(data["password"]))
@@ -152,6 +155,7 @@ class ResendVerificationView(PublicAuthView):
         require_mail(conf)
         count_request(request, conf)
         email = validated(EmailSerializer, request)["email"]
+        require_captcha(request, "verification_resend")
         count_mail(email, conf)
         if conf.email_verification != "none":
             accounts.request_verification(email)
@@ -173,6 +177,7 @@ class PasswordResetView(PublicAuthView):
         require_mail(conf)
         count_request(request, conf)
         email = validated(EmailSerializer, request)["email"]
+        require_captcha(request, "password_reset")
         count_mail(email, conf)
         accounts.request_reset(email)
         return _accepted(

@@ -31,6 +31,7 @@ from ...serializers import (
     VerifySerializer,
 )
 from .. import clock
+from ..captcha.services import require_captcha
 from ..login import password as password_login
 from ..sessions import cookies, rotation, services
 from ..throttling import limits as throttling
@@ -62,7 +63,10 @@ def _count_token_failure(conf: Any, ip: str | None) -> ThrottledError | None:
 class ObtainTokenView(PublicAuthView):
     @extend_schema(
         request=LoginSerializer,
-        responses={200: LoginResponseSerializer, 400: ERROR, 401: ERROR, 415: ERROR, 429: ERROR},
+        responses={
+            200: LoginResponseSerializer,
+            **dict.fromkeys((400, 401, 415, 429, 503), ERROR),
+        },
         summary="Log in: access token in the body, refresh token in an httpOnly cookie.",
     )
     def post(self, request: Request) -> Response:
@@ -70,6 +74,8 @@ class ObtainTokenView(PublicAuthView):
         form = LoginSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         username, password = form.validated_data["username"], form.validated_data["password"]
+        # After a failure of this name or this address, a CAPTCHA first (before any hashing).
+        require_captcha(request, "login", username=username)
         # Throttled, padded and audited inside authenticate() (backends, signals).
         issued = password_login.login(request._request, username, password, client_of(request))
         return login_response(request, issued)

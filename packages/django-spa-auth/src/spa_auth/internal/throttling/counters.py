@@ -98,3 +98,15 @@ def extend(key: str, *, keep_until: float) -> None:
             f"WHERE {_KEY} = %s",
             [keep_until, key],
         )
+
+
+def live_count(key: str, *, now: float) -> int:
+    """The count of ``key`` while its window lasts, else 0; reads, changes nothing."""
+    alias, t, _ = _table()
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_COUNT} FROM {t} WHERE {_KEY} = %s AND {_EXPIRES} > %s",  # noqa: S608
+            [key, now],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0

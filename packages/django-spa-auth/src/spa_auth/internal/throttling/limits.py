@@ -159,6 +159,13 @@ def count_failure(limit: Limit, key: str | None) -> ThrottledError | None:
     return None
 
 
+def has_failures(*checks: tuple[Limit, str | None]) -> bool:
+    """Whether any (limit, key) holds a live failure; counts nothing. (A place reserved
+    by an attempt still being checked counts too: it is a failure until it succeeds.)"""
+    now = clock.now().timestamp()
+    return any(counters.live_count(_name(limit, key), now=now) > 0 for limit, key in checks if key)
+
+
 def throttled_error(request: HttpRequest | None) -> ThrottledError | None:
     """The throttle that refused the last ``authenticate()`` on this request, if any."""
     return getattr(request, THROTTLED_ATTRIBUTE, None)

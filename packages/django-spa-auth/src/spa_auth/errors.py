@@ -251,6 +251,13 @@ class LastWayInError(AuthError):
     code = "last_way_in"
 
 
+class BreachCheckUnavailableError(AuthError):
+    """A password being set could not be checked against known breaches, and
+    ``PWNED_PASSWORDS["fail_closed"]`` refuses it until it can."""
+
+    code = "breach_check_unavailable"
+
+
 class Public(NamedTuple):
     status: int
     code: str
@@ -339,6 +346,14 @@ _TABLE: dict[type[AuthError], Public] = {
         _("The sign-in provider did not confirm an address for this account."),
     ),
     AccountInactiveError: Public(403, "account_inactive", _("This account is disabled.")),
+    BreachCheckUnavailableError: Public(
+        503,
+        "breach_check_unavailable",
+        _(
+            "Your new password could not be checked against known data breaches just now. "
+            "Try again in a minute."
+        ),
+    ),
     IdentityInUseError: Public(
         409, "identity_in_use", _("This sign-in belongs to another account.")
     ),

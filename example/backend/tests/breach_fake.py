@@ -34,7 +34,8 @@ def sha1_hex(password: str) -> str:
 class FakeRangeServer:
     # Full SHA-1 (upper-case hex) -> count, for the passwords the fake knows as breached.
     breached: dict[str, int] = field(default_factory=dict)
-    # "ok", "status", "garbage", "redirect", "hang", "trickle", "huge"; see ``_answer``.
+    # "ok", "status", "garbage", "redirect", "hang", "trickle", "huge"; see ``_answer``
+    # ("down": the test points the check at a closed port, ``closed_url``).
     behaviour: str = "ok"
     status: int = 500
     garbage: bytes = b"<html><body>Service unavailable</body></html>"
@@ -46,6 +47,10 @@ class FakeRangeServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}{PATH}"
+
+    @property
+    def closed_url(self) -> str:
+        return "http://127.0.0.1:9/range/"  # the discard port: nothing listens there
 
     def breach(self, password: str, count: int = 3) -> None:
         self.breached[sha1_hex(password)] = count
@@ -106,9 +111,9 @@ class FakeRangeServer:
         if behaviour == "hang":  # no answer until the test is over
             self.release.wait(30)
             return
-        if behaviour == "redirect":
+        if behaviour == "redirect":  # to a path of its own that lists nothing
             handler.send_response(302)
-            handler.send_header("Location", "http://127.0.0.1:1/internal")
+            handler.send_header("Location", f"http://127.0.0.1:{self.port}/elsewhere/")
             handler.send_header("Content-Length", "0")
             handler.end_headers()
             return
@@ -119,7 +124,7 @@ class FakeRangeServer:
         elif behaviour == "huge":
             body, status = (b"0" * 35 + b":1\r\n") * 10_000, 200
         else:
-            prefix = handler.path[len(PATH) :]
+            prefix = handler.path[len(PATH) :] if handler.path.startswith(PATH) else "-"
             padded = handler.headers.get("Add-Padding", "").lower() == "true"
             body, status = self.range_body(prefix, padded), 200
         handler.send_response(status)

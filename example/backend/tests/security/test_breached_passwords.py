@@ -25,7 +25,7 @@ from ..test_mfa import claims_of, code_at, enable_totp, reauthenticated
 pytestmark = pytest.mark.django_db
 BREACHED = "letmein-summer-2019-breached"
 FRESH = "a-brand-new-passphrase-42"
-FAILURES = ["hang", "trickle", "status", "garbage", "redirect", "huge"]
+FAILURES = ["down", "hang", "trickle", "status", "garbage", "redirect", "huge"]
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +56,14 @@ def fail_closed(breach: FakeRangeServer, settings: Any) -> FakeRangeServer:
         "PWNED_PASSWORDS": {"url": breach.url, "timeout": 0.3, "fail_closed": True},
     }
     return breach
+
+
+def fail(fake: FakeRangeServer, settings: Any, failure: str) -> None:
+    """Make the range server fail as ``failure`` says ("down": nothing listens)."""
+    fake.behave(failure)
+    if failure == "down":
+        options = {**settings.SPA_AUTH["PWNED_PASSWORDS"], "url": fake.closed_url}
+        settings.SPA_AUTH = {**settings.SPA_AUTH, "PWNED_PASSWORDS": options}
 
 
 def sign_up(client: Client, password: str, email: str = "newbie@example.com") -> Any:
@@ -238,9 +246,9 @@ def test_sign_up_asks_the_range_server_alike_for_known_and_unknown_addresses(
 
 @pytest.mark.parametrize("failure", FAILURES)
 def test_a_failing_range_server_fails_open_by_default(
-    client: Client, breach: FakeRangeServer, failure: str, caplog: Any
+    client: Client, breach: FakeRangeServer, failure: str, caplog: Any, settings: Any
 ) -> None:
-    breach.behave(failure)
+    fail(breach, settings, failure)
     with caplog.at_level(logging.WARNING, logger="spa_auth"):
         response = sign_up(client, BREACHED)
     assert response.status_code == 201, response.content
@@ -249,13 +257,14 @@ def test_a_failing_range_server_fails_open_by_default(
     # Logged and audited, without the prefix asked for (the transport's errors name it).
     assert prefix not in event.detail and prefix not in caplog.text
     assert "breached-password check failed" in caplog.text
+    assert len(breach.received) == (0 if failure == "down" else 1)  # no redirect followed
 
 
 @pytest.mark.parametrize("failure", FAILURES)
 def test_a_failing_range_server_fails_closed_when_set(
-    client: Client, fail_closed: FakeRangeServer, failure: str
+    client: Client, fail_closed: FakeRangeServer, failure: str, settings: Any
 ) -> None:
-    fail_closed.behave(failure)
+    fail(fail_closed, settings, failure)
     response = sign_up(client, FRESH)
     assert response.status_code == 503
     assert response.json()["code"] == "breach_check_unavailable"
@@ -347,11 +356,11 @@ def test_a_wrong_password_sends_nothing_to_the_range_server(
     assert breach.received == []
 
 
-@pytest.mark.parametrize("failure", ["hang", "status", "garbage"])
+@pytest.mark.parametrize("failure", ["down", "hang", "status", "garbage"])
 def test_a_failing_range_server_never_fails_a_login(
-    client: Client, user: Any, fail_closed: FakeRangeServer, failure: str
+    client: Client, user: Any, fail_closed: FakeRangeServer, failure: str, settings: Any
 ) -> None:
-    fail_closed.behave(failure)
+    fail(fail_closed, settings, failure)
     response = login(client)
     assert response.status_code == 200
     assert response.json()["user"]["password_breached"] is False

@@ -15,6 +15,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.management.commands import createsuperuser
 from django.core.management import call_command
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
+from spa_auth.checks import check_configuration
+from spa_auth.internal.accounts import pwned
 from spa_auth.models import AccountTask, AuditEvent, Session
 
 from ..breach_fake import FakeRangeServer, sha1_hex
@@ -58,12 +63,12 @@ def fail_closed(breach: FakeRangeServer, settings: Any) -> FakeRangeServer:
     return breach
 
 
-def fail(fake: FakeRangeServer, settings: Any, failure: str) -> None:
+def fail(fake: FakeRangeServer, django_settings: Any, failure: str) -> None:
     """Make the range server fail as ``failure`` says ("down": nothing listens)."""
     fake.behave(failure)
     if failure == "down":
-        options = {**settings.SPA_AUTH["PWNED_PASSWORDS"], "url": fake.closed_url}
-        settings.SPA_AUTH = {**settings.SPA_AUTH, "PWNED_PASSWORDS": options}
+        options = {**django_settings.SPA_AUTH["PWNED_PASSWORDS"], "url": fake.closed_url}
+        django_settings.SPA_AUTH = {**django_settings.SPA_AUTH, "PWNED_PASSWORDS": options}
 
 
 def sign_up(client: Client, password: str, email: str = "newbie@example.com") -> Any:
@@ -411,3 +416,55 @@ def test_a_claims_hook_can_neither_set_nor_clear_the_mark(
     assert claims_of(token)["role"] == "reader"
     assert "password_breached" not in claims_of(token)
     assert client.get("/api/v1/user/", **bearer(token)).json()["password_breached"] is False
+
+
+# BP4: the answer is parsed strictly, whatever it holds.
+
+BOUNDED = examples(
+    max_examples=300,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+SUFFIXES = st.text("0123456789ABCDEF", min_size=35, max_size=35)
+
+
+@BOUNDED
+@given(st.binary(max_size=400) | st.text(max_size=200).map(str.encode))
+def test_no_answer_breaks_the_range_parser(body: bytes) -> None:
+    try:
+        counts = pwned.parse_range(body)
+    except pwned.RangeError:
+        return
+    assert all(len(suffix) == 35 and count >= 0 for suffix, count in counts.items())
+
+
+@BOUNDED
+@given(
+    st.dictionaries(SUFFIXES, st.integers(0, 10**11), max_size=30), st.sampled_from(["\r\n", "\n"])
+)
+def test_a_well_formed_answer_parses_to_its_counts(entries: dict[str, int], newline: str) -> None:
+    body = newline.join(f"{suffix}:{count}" for suffix, count in entries.items()).encode()
+    assert pwned.parse_range(body) == entries
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"url": "http://api.pwnedpasswords.com/range/"},  # plain HTTP off loopback
+        {"url": "ftp://127.0.0.1/range/"},
+        {"url": 7},
+        {"timeout": 0},
+        {"timeout": "2"},
+        {"timeout": True},
+        {"fail_closed": "false"},
+        {"retries": 3},
+        "https://api.pwnedpasswords.com/range/",
+    ],
+)
+def test_a_range_setting_that_cannot_work_is_refused_at_startup(
+    settings: Any, options: Any
+) -> None:
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "PWNED_PASSWORDS": options}
+    assert [error.id for error in check_configuration()] == ["spa_auth.E010"]

@@ -22,6 +22,7 @@ ALIASES = {
     "providers": "test_providers.py",
     "live_providers": "live/test_providers_live.py",
     "provider_side": "security/test_provider_side_doors.py",
+    "breach": "security/test_breached_passwords.py",
 }
 
 

@@ -6,12 +6,13 @@ fails never gives a 500. Each test asserts on what the fake received."""
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.management.commands import createsuperuser
 from django.core.management import call_command
 from django.test import Client
@@ -19,11 +20,13 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
 from spa_auth.checks import check_configuration
+from spa_auth.conf import PWNED_PASSWORDS_API
 from spa_auth.internal.accounts import pwned
 from spa_auth.models import AccountTask, AuditEvent, Session
 
 from ..breach_fake import FakeRangeServer, sha1_hex
 from ..conftest import PASSWORD, bearer, login, refresh_with_cookie
+from ..snippets import snippet
 from ..test_accounts import key_of, post, request_reset
 from ..test_mfa import claims_of, code_at, enable_totp, reauthenticated
 
@@ -221,6 +224,35 @@ def test_every_field_error_has_its_code_whatever_the_wrong_value(
     typed = post(client, "refresh_token/", {"refresh": 7})
     assert typed.json()["codes"] == {"refresh": ["not_a_string"]}
     assert breach.received == []  # nothing reached the range server for a malformed body
+
+
+def test_the_documented_error_shape_is_what_a_short_breached_password_gets(
+    client: Client, breach: FakeRangeServer
+) -> None:
+    short = "x7#kQ2z"
+    breach.breach(short)
+    answer = sign_up(client, short)
+    assert answer.status_code == 400
+    assert answer.json() == json.loads(snippet("field-error-codes"))
+
+
+def test_the_documented_settings_turn_the_check_on(
+    client: Client, breach: FakeRangeServer, settings: Any
+) -> None:
+    documented: dict[str, Any] = {"SPA_AUTH": {"FRONTEND_URL": "http://localhost:8000"}}
+    exec(snippet("pwned-passwords"), documented)
+    settings.AUTH_PASSWORD_VALIDATORS = documented["AUTH_PASSWORD_VALIDATORS"]
+    options = documented["SPA_AUTH"]["PWNED_PASSWORDS"]
+    assert options["url"] == PWNED_PASSWORDS_API  # the public range API, in a real project
+    settings.SPA_AUTH = {
+        **settings.SPA_AUTH,
+        "PWNED_PASSWORDS": {**options, "url": breach.url},
+    }
+    assert any(
+        type(v).__name__ == "PwnedPasswordValidator"
+        for v in password_validation.get_default_password_validators()
+    )
+    refused_as_breached(sign_up(client, BREACHED), "password")
 
 
 # BP2, BP3: only five hex digits leave the server, in a padded exchange.

@@ -18,7 +18,7 @@ export type {
 } from './mfa.js'
 export type { Provider, ProviderActions, ProviderIdentity, ProviderNavigation, ProviderResult } from './providers.js'
 export { ApiError, errorFromResponse, toApiError } from './errors.js'
-export type { ApiErrorInit, Confirmation, ErrorCode, FieldErrors } from './errors.js'
+export type { ApiErrorInit, Confirmation, ErrorCode, FieldCodes, FieldErrors } from './errors.js'
 export type { AxiosInstanceLike } from './axios.js'
 export type { FetchLike } from './fetch.js'
 export type { AuthCause, AuthChange, AuthState, AuthStatus, Page, SessionInfo, User } from './types.js'

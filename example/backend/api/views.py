@@ -21,16 +21,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from spa_auth.permissions import IsStaff
 from spa_auth.schema import ERROR
-from spa_auth.serializers import UserSerializer, serialize_user
+from spa_auth.serializers import CurrentUserSerializer, UserSerializer, serialize_user
 
 
 class CurrentUserView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(responses={200: UserSerializer, 401: ERROR})
+    @extend_schema(responses={200: CurrentUserSerializer, 401: ERROR})
     def get(self, request: Request) -> Response:
-        """The signed-in user."""
-        return Response(serialize_user(request.user))
+        """The signed-in user, and whether this session's password was found in breaches
+        (read from the access token: no query)."""
+        return Response(serialize_user(request.user, request.auth))
 
 
 @extend_schema_view(

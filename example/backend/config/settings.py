@@ -114,6 +114,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Known breaches (SPA_AUTH["PWNED_PASSWORDS"] below); listed, it also checks logins.
+    {"NAME": "spa_auth.validators.PwnedPasswordValidator"},
 ]
 # Argon2 only: every hasher listed here can verify a stored hash, and every failed login is
 # padded to the slowest one's cost (timing parity, see docs/security.md). A project that
@@ -244,6 +246,13 @@ SPA_AUTH = {
     "PROVIDERS": env_json_list("OIDC_PROVIDERS"),
     "API_URL": env_str("API_URL") or None,
     "CAPTCHA": _CAPTCHA,
+    # Breached passwords, by Have I Been Pwned's range API (only five hex digits of each
+    # password's SHA-1 are sent). An empty PWNED_PASSWORDS_URL turns the check off.
+    "PWNED_PASSWORDS": {
+        "url": env_str("PWNED_PASSWORDS_URL", "https://api.pwnedpasswords.com/range/"),
+        "timeout": 2,
+        "fail_closed": env_bool("PWNED_PASSWORDS_FAIL_CLOSED", False),
+    },
 }
 
 REST_FRAMEWORK = {

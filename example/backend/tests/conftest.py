@@ -30,6 +30,13 @@ def _mail_inline(settings: Any) -> None:
     settings.SPA_AUTH = {**settings.SPA_AUTH, "MAIL_QUEUE": "inline"}
 
 
+@pytest.fixture(autouse=True)
+def _no_breach_server(settings: Any) -> None:
+    """No test reaches Have I Been Pwned: the check is off unless a test points it at its
+    own range server on loopback (``breach_fake``)."""
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "PWNED_PASSWORDS": {"url": ""}}
+
+
 class Clock:
     """A clock that tests move by hand instead of sleeping."""
 

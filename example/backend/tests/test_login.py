@@ -23,6 +23,7 @@ def test_login_returns_the_original_contract_token_and_the_user(client, user):
         "first_name": "Alice",
         "last_name": "Liddell",
         "is_staff": False,
+        "password_breached": False,
     }
     assert isinstance(body["token"], str) and body["token"].count(".") == 2
 

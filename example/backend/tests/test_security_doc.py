@@ -24,6 +24,7 @@ ALIASES = {
     "provider_side": "security/test_provider_side_doors.py",
     "autofill": "security/test_passkey_autofill.py",
     "captcha_doors": "security/test_captcha_doors.py",
+    "breach": "security/test_breached_passwords.py",
 }
 
 

@@ -2,11 +2,16 @@
  * Typed API errors: clients branch on `code`, never on the message.
  *
  * Every failure the client reports is an `ApiError`: the server's JSON `{detail, code}`
- * (with `errors` per field and `Retry-After`), or a code of the client's own when no answer
+ * (with `errors` and their `codes` per field, and `Retry-After`), or a code of the client's own when no answer
  * arrived. Imports nothing, axios included: its errors are recognised by shape.
  */
 
 export type FieldErrors = Record<string, string[]>
+/**
+ * The stable code of each field error, in the shape of `FieldErrors` (`required`,
+ * `password_too_short`, `password_breached`, …): branch on these, show the messages.
+ */
+export type FieldCodes = Record<string, string[]>
 
 /**
  * The server's stable codes, and the client's own: `network_error` (no answer arrived, or
@@ -60,6 +65,7 @@ export type ErrorCode =
   | 'captcha_required'
   | 'captcha_invalid'
   | 'captcha_unavailable'
+  | 'breach_check_unavailable'
   | 'passkey_cancelled'
   | 'passkey_unavailable'
   | 'network_error'
@@ -90,6 +96,7 @@ export interface ApiErrorInit {
   code: ErrorCode
   detail: string
   fields?: FieldErrors
+  fieldCodes?: FieldCodes
   retryAfter?: number | null
   mfaToken?: string | null
   methods?: string[]
@@ -107,7 +114,9 @@ export class ApiError extends Error {
   readonly detail: string
   /** Validation messages per field, e.g. `{ new_password: ['Too short.'] }`. */
   readonly fields: FieldErrors
-  /** Seconds to wait, from `Retry-After` on a 429 (or a 503 `captcha_unavailable`). */
+  /** The code of each message of `fields`, e.g. `{ new_password: ['password_breached'] }`. */
+  readonly fieldCodes: FieldCodes
+  /** Seconds to wait, from `Retry-After` on a 429 (or a 503 that says when to try again). */
   readonly retryAfter: number | null
   /** With `mfa_required`: the token that `completeMfa` / `completeMfaWithPasskey` take (5 minutes). */
   readonly mfaToken: string | null
@@ -130,6 +139,7 @@ export class ApiError extends Error {
     this.code = init.code
     this.detail = init.detail
     this.fields = init.fields ?? {}
+    this.fieldCodes = init.fieldCodes ?? {}
     this.retryAfter = init.retryAfter ?? null
     this.mfaToken = init.mfaToken ?? null
     this.methods = init.methods ?? []
@@ -187,6 +197,9 @@ function fromAnswer(status: number, data: unknown, headers: unknown, fallback: s
     code: typeof body.code === 'string' ? body.code : `http_${status}`,
     detail: typeof body.detail === 'string' ? body.detail : fallback,
     fields: (typeof body.errors === 'object' && body.errors !== null ? body.errors : {}) as FieldErrors,
+    fieldCodes: (typeof body.codes === 'object' && body.codes !== null && !Array.isArray(body.codes)
+      ? body.codes
+      : {}) as FieldCodes,
     retryAfter: Number.isFinite(retry) && retry > 0 ? retry : null,
     mfaToken: typeof body.mfa_token === 'string' ? body.mfa_token : null,
     methods: Array.isArray(body.methods) ? body.methods.filter((method) => typeof method === 'string') : [],

@@ -20,7 +20,14 @@ export type {
 export type { PasskeyAutofillOptions } from './autofill.js'
 export type { Provider, ProviderActions, ProviderIdentity, ProviderNavigation, ProviderResult } from './providers.js'
 export { ApiError, errorFromResponse, toApiError } from './errors.js'
-export type { ApiErrorInit, CaptchaChallenge, Confirmation, ErrorCode, FieldErrors } from './errors.js'
+export type {
+  ApiErrorInit,
+  CaptchaChallenge,
+  Confirmation,
+  ErrorCode,
+  FieldCodes,
+  FieldErrors,
+} from './errors.js'
 export type { AxiosInstanceLike } from './axios.js'
 export type { FetchLike } from './fetch.js'
 export type { AuthCause, AuthChange, AuthState, AuthStatus, Page, SessionInfo, User } from './types.js'

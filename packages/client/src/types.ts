@@ -10,6 +10,11 @@ export interface User {
   first_name: string
   last_name: string
   is_staff: boolean
+  /**
+   * This session logged in with a password found in known data breaches (the login answer
+   * and `GET user/` say so): ask the user to change it. Absent from servers without the check.
+   */
+  password_breached?: boolean
 }
 
 /** One live session of the signed-in user, as `GET auth/sessions/` lists it. */

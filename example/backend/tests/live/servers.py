@@ -146,6 +146,8 @@ class App:
                 "LOG_LEVEL": "ERROR",
                 "GUNICORN_ACCESS_LOG": "",
                 "DJANGO_SETTINGS_MODULE": "config.settings",
+                # Nothing reaches Have I Been Pwned; a test names its own range server.
+                "PWNED_PASSWORDS_URL": "",
                 **env,
             }
         )

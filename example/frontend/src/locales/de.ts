@@ -81,6 +81,13 @@ const de: Messages = {
     navigation_required: 'Die Anmeldung muss als eigene Seite geöffnet werden. Bitte versuchen Sie es erneut.',
     last_way_in:
       'Dies ist der einzige Zugang zu Ihrem Konto. Legen Sie zuerst ein Passwort fest oder verbinden Sie einen anderen Anmeldedienst.',
+    breach_check_unavailable:
+      'Ihr neues Passwort konnte gerade nicht mit bekannten Datenlecks abgeglichen werden. Bitte versuchen Sie es in einer Minute erneut.',
+  },
+  breach: {
+    banner: 'Ihr Passwort ist in einem bekannten Datenleck aufgetaucht, Angreifer könnten es also ausprobieren. Bitte ändern Sie es.',
+    change: 'Passwort ändern',
+    dismiss: 'Ausblenden',
   },
   fallback: {
     server: 'Auf dem Server ist ein Fehler aufgetreten.',

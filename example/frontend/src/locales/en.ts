@@ -82,6 +82,14 @@ const en = {
       'You signed in at the provider with an account that is not connected to this one. Use the one you connected.',
     navigation_required: 'The sign-in has to open as a page of its own. Please try again.',
     last_way_in: 'This is the only way into your account. Set a password or connect another provider first.',
+    breach_check_unavailable:
+      'Your new password could not be checked against known data breaches just now. Please try again in a minute.',
+  },
+  /** The banner of a session whose password was found in known data breaches. */
+  breach: {
+    banner: 'Your password appears in a known data breach, so attackers may try it. Please change it.',
+    change: 'Change your password',
+    dismiss: 'Dismiss',
   },
   /** For errors without a known code. */
   fallback: {

@@ -84,6 +84,13 @@ const fr: Messages = {
     navigation_required: 'La connexion doit s’ouvrir dans une page à part entière. Veuillez réessayer.',
     last_way_in:
       "C'est le seul moyen d'accéder à votre compte. Définissez d'abord un mot de passe ou reliez un autre fournisseur.",
+    breach_check_unavailable:
+      'Votre nouveau mot de passe n’a pas pu être comparé aux fuites de données connues pour l’instant. Veuillez réessayer dans une minute.',
+  },
+  breach: {
+    banner: 'Votre mot de passe figure dans une fuite de données connue, des attaquants peuvent donc l’essayer. Veuillez le changer.',
+    change: 'Changer de mot de passe',
+    dismiss: 'Masquer',
   },
   fallback: {
     server: 'Une erreur est survenue sur le serveur.',

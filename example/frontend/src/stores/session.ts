@@ -7,12 +7,23 @@
 import type { User } from '@spa-auth/client'
 import { useAuth } from '@spa-auth/vue'
 import { defineStore } from 'pinia'
-import { computed } from 'vue'
+import { computed, ref, watch } from 'vue'
 
 export const useSessionStore = defineStore('session', () => {
   // Pinia runs this inside the app (app.runWithContext), where the auth plugin is provided.
   const auth = useAuth<User>()
   const isStaff = computed(() => auth.user.value?.is_staff === true)
+  // The server marks a session whose password was found in known breaches; a new password
+  // set from this tab answers it (the server's new session is unmarked) until the next login.
+  const passwordChanged = ref(false)
+  watch(auth.user, () => {
+    passwordChanged.value = false
+  })
+  const passwordBreached = computed(() => auth.user.value?.password_breached === true && !passwordChanged.value)
+  async function changePassword(oldPassword: string, newPassword: string): Promise<void> {
+    await auth.changePassword(oldPassword, newPassword)
+    passwordChanged.value = true
+  }
   return {
     user: auth.user,
     status: auth.status,
@@ -20,10 +31,12 @@ export const useSessionStore = defineStore('session', () => {
     endedReason: auth.reason,
     isSignedIn: auth.isSignedIn,
     isStaff,
+    /** This session logged in with a password found in known data breaches. */
+    passwordBreached,
     login: auth.login,
     logout: auth.logout,
     logoutAll: auth.logoutAll,
-    changePassword: auth.changePassword,
+    changePassword,
     sessions: auth.sessions,
     revokeSession: auth.revokeSession,
     // The account pages: sign-up, the mailed links' keys, the email change and deletion.

@@ -16,6 +16,27 @@ describe('error mapping', () => {
     expect(error.fields.new_password).toEqual(['Too short.'])
   })
 
+  it('reads the code of each field error beside its message', () => {
+    const body = {
+      detail: 'bad',
+      code: 'invalid',
+      errors: { new_password: ['Too short.', 'In a breach.'] },
+      codes: { new_password: ['password_too_short', 'password_breached'] },
+    }
+    const error = toApiError(httpError(400, body))
+    expect(error.fields.new_password).toEqual(['Too short.', 'In a breach.'])
+    expect(error.fieldCodes.new_password).toEqual(['password_too_short', 'password_breached'])
+    // An older server sends no codes: an empty map, never a crash.
+    expect(toApiError(httpError(400, { detail: 'bad', code: 'invalid', errors: {} })).fieldCodes).toEqual({})
+    expect(toApiError(httpError(400, { code: 'invalid', codes: ['x'] })).fieldCodes).toEqual({})
+  })
+
+  it('reads the 503 of a breach check that could not be made, with when to try again', () => {
+    const body = { detail: 'Try again in a minute.', code: 'breach_check_unavailable' }
+    const error = toApiError(httpError(503, body, { 'retry-after': '60' }))
+    expect(error).toMatchObject({ status: 503, code: 'breach_check_unavailable', retryAfter: 60 })
+  })
+
   it('reads Retry-After on a 429', () => {
     const error = toApiError(httpError(429, { detail: 'slow', code: 'throttled' }, { 'retry-after': '42' }))
     expect(error).toMatchObject({ code: 'throttled', retryAfter: 42 })

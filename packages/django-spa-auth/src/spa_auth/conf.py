@@ -10,10 +10,28 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
 SYMMETRIC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
+# Have I Been Pwned's range API: ``GET <url><first five hex digits of the SHA-1>``.
+PWNED_PASSWORDS_API = "https://api.pwnedpasswords.com/range/"
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+@dataclass(frozen=True)
+class PwnedPasswords:
+    """Where and how passwords are checked against known breaches (k-anonymity), for
+    ``spa_auth.validators.PwnedPasswordValidator`` and the password login. ``url`` None
+    (an empty string) turns the check off."""
+
+    url: str | None = PWNED_PASSWORDS_API
+    # Seconds a wait may last, and the answer as a whole.
+    timeout: float = 2.0
+    # True: a password being set is refused (503 breach_check_unavailable) while the range
+    # server cannot say; False: it is accepted, and the failure logged and audited.
+    fail_closed: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,6 +127,9 @@ class AuthSettings:
     # optionally "verify_url", "timeout", "min_score", "doors", "hostnames"; None: off.
     # Read and checked by ``internal.captcha.config``.
     captcha: dict[str, Any] | None = None
+    # Breached passwords: a dict {"url", "timeout", "fail_closed"} in SPA_AUTH, any key
+    # optional (see ``PwnedPasswords``).
+    pwned_passwords: PwnedPasswords = PwnedPasswords()
 
 
 _FIELD_NAMES = frozenset(f.name for f in fields(AuthSettings))
@@ -141,7 +162,45 @@ def _build(source: dict[str, Any]) -> AuthSettings:
             overrides[key] = timedelta(seconds=value)
     if isinstance(overrides.get("providers"), list):
         overrides["providers"] = tuple(overrides["providers"])
+    if "pwned_passwords" in overrides:
+        overrides["pwned_passwords"] = _pwned_passwords(overrides["pwned_passwords"])
     for key in ("issuer", "audience"):
         if key in overrides and not (isinstance(overrides[key], str) and overrides[key]):
             raise ValueError(f"SPA_AUTH {key.upper()} must be a non-empty string")
     return AuthSettings(**overrides)
+
+
+def _pwned_passwords(value: Any) -> PwnedPasswords:
+    """``SPA_AUTH["PWNED_PASSWORDS"]``, checked: a wrong key or type is a startup error
+    (spa_auth.E010), never a surprise at someone's sign-up."""
+    if isinstance(value, PwnedPasswords):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError("SPA_AUTH PWNED_PASSWORDS must be a dict")
+    options = {str(key).lower(): item for key, item in value.items()}
+    unknown = set(options) - {"url", "timeout", "fail_closed"}
+    if unknown:
+        raise ValueError(f"Unknown SPA_AUTH PWNED_PASSWORDS keys: {', '.join(sorted(unknown))}")
+    url = options.get("url", PWNED_PASSWORDS_API) or None
+    if url is not None and not (isinstance(url, str) and _is_range_url(url)):
+        raise ValueError(
+            "SPA_AUTH PWNED_PASSWORDS url must be an https URL (plain http on loopback only)"
+        )
+    timeout = options.get("timeout", PwnedPasswords.timeout)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 60:
+        raise ValueError("SPA_AUTH PWNED_PASSWORDS timeout must be seconds, above 0, at most 60")
+    fail_closed = options.get("fail_closed", False)
+    if not isinstance(fail_closed, bool):
+        raise ValueError("SPA_AUTH PWNED_PASSWORDS fail_closed must be true or false")
+    return PwnedPasswords(url=url, timeout=float(timeout), fail_closed=fail_closed)
+
+
+def _is_range_url(url: str) -> bool:
+    """HTTPS, or plain HTTP to a loopback host (a local mirror, a test's fake)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    if parts.scheme == "https":
+        return bool(parts.hostname)
+    return parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS

@@ -277,6 +277,13 @@ class CaptchaUnavailableError(ThrottledError):
     code = "captcha_unavailable"
 
 
+class BreachCheckUnavailableError(AuthError):
+    """A password being set could not be checked against known breaches, and
+    ``PWNED_PASSWORDS["fail_closed"]`` refuses it until it can."""
+
+    code = "breach_check_unavailable"
+
+
 class Public(NamedTuple):
     status: int
     code: str
@@ -370,6 +377,14 @@ _TABLE: dict[type[AuthError], Public] = {
     CaptchaRequiredError: Public(400, "captcha_required", _("Show that you are not a robot.")),
     CaptchaUnavailableError: Public(503, "captcha_unavailable", _("The CAPTCHA did not answer.")),
     AccountInactiveError: Public(403, "account_inactive", _("This account is disabled.")),
+    BreachCheckUnavailableError: Public(
+        503,
+        "breach_check_unavailable",
+        _(
+            "Your new password could not be checked against known data breaches just now. "
+            "Try again in a minute."
+        ),
+    ),
     IdentityInUseError: Public(
         409, "identity_in_use", _("This sign-in belongs to another account.")
     ),

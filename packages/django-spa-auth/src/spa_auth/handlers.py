@@ -15,6 +15,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import (
     AuthError,
+    BreachCheckUnavailableError,
     InvalidCredentialsError,
     ReauthenticationRequiredError,
     ThrottledError,
@@ -37,6 +38,8 @@ def _auth_error_response(error: AuthError) -> Response:
     response = Response(body, status=public.status)
     if isinstance(error, ThrottledError):
         response["Retry-After"] = str(error.retry_after)
+    elif isinstance(error, BreachCheckUnavailableError):
+        response["Retry-After"] = "60"  # the message says "in a minute"
     elif isinstance(error, ReauthenticationRequiredError):
         # RFC 9470 §3: the step-up challenge, with the age the action accepts.
         response["WWW-Authenticate"] = (
@@ -75,10 +78,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response is None or not isinstance(exc, exceptions.APIException):
         return response
     if isinstance(exc, exceptions.ValidationError):
+        # ``errors`` holds the messages, as it always has; ``codes`` mirrors it member for
+        # member with each message's stable code, for clients that branch on them.
         response.data = {
             "detail": _("Some fields are not valid."),
             "code": _first_code(exc.get_codes()) if isinstance(exc.detail, list) else "invalid",
             "errors": exc.detail,
+            "codes": exc.get_codes(),
         }
     else:
         response.data = {"detail": str(exc.detail), "code": _first_code(exc.get_codes())}

@@ -47,6 +47,9 @@ class Session(models.Model):
     amr = models.CharField(max_length=64, blank=True, default="pwd")
     # The provider (its id in ``PROVIDERS``) of a session opened by signing in with one.
     provider = models.CharField(max_length=32, blank=True, default="")
+    # The password this session logged in with was found in known breaches (checked after
+    # its hash matched): every access token of the session says so, for the app's banner.
+    password_breached = models.BooleanField(default=False)
     user_agent = models.CharField(max_length=512, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
 
@@ -93,6 +96,8 @@ class AuditEvent(models.Model):
         PROVIDER_LOGIN_FAILED = "provider_login_failed"
         PROVIDER_CONNECTED = "provider_connected"
         PROVIDER_DISCONNECTED = "provider_disconnected"
+        PASSWORD_BREACHED = "password_breached"
+        BREACH_CHECK_FAILED = "breach_check_failed"
 
     created_at = models.DateTimeField(db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -271,6 +276,8 @@ class Challenge(models.Model):
     session_id = models.UUIDField(null=True, blank=True)
     # The provider a pending login's first step signed in with, for its session.
     provider = models.CharField(max_length=32, blank=True, default="")
+    # A pending login's password was found in known breaches: its session will say so.
+    password_breached = models.BooleanField(default=False)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)

@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from .conf import get_settings
+from .errors import BreachCheckUnavailableError
 from .internal.throttling import limits as throttling
+from .internal.tokens.codec import PASSWORD_BREACHED_CLAIM
 from .models import Session
 
 
@@ -47,16 +51,28 @@ def user_payload(user: Any) -> dict[str, Any]:
     return {name: getattr(user, name, "") for name in USER_FIELDS}
 
 
-def serialize_user(user: Any) -> dict[str, Any]:
-    """The user as the API shows it: ``SPA_AUTH["USER_PAYLOAD"]`` (a callable or a DRF
-    serializer class) when set, else ``user_payload``."""
+def serialize_user(user: Any, auth: Any = None) -> dict[str, Any]:
+    """The signed-in user as the API shows it: ``SPA_AUTH["USER_PAYLOAD"]`` (a callable or
+    a DRF serializer class) when set, else ``user_payload``; with ``password_breached``,
+    read from ``auth`` (the request's ``request.auth``, an access token's claims): whether
+    this session logged in with a password found in known breaches."""
     configured = get_settings().user_payload
     if configured is None:
-        return user_payload(user)
-    shape = import_string(configured)
-    if isinstance(shape, type) and issubclass(shape, serializers.BaseSerializer):
-        return dict(shape(user).data)
-    return dict(shape(user))
+        payload = user_payload(user)
+    else:
+        shape = import_string(configured)
+        if isinstance(shape, type) and issubclass(shape, serializers.BaseSerializer):
+            payload = dict(shape(user).data)
+        else:
+            payload = dict(shape(user))
+    payload["password_breached"] = is_password_breached(auth)
+    return payload
+
+
+def is_password_breached(auth: Any) -> bool:
+    """Whether ``auth`` (``request.auth``) is the access token of a session that logged in
+    with a password found in known breaches: read from the token, at no cost."""
+    return isinstance(auth, dict) and auth.get(PASSWORD_BREACHED_CLAIM) is True
 
 
 class UserSerializer(serializers.Serializer):
@@ -70,11 +86,21 @@ class UserSerializer(serializers.Serializer):
     is_staff = serializers.BooleanField(read_only=True)
 
 
+class CurrentUserSerializer(UserSerializer):
+    """The signed-in user (``user/``, the login answer): ``serialize_user``'s shape."""
+
+    password_breached = serializers.BooleanField(
+        read_only=True,
+        help_text="This session logged in with a password found in known data breaches: "
+        "ask the person to change it.",
+    )
+
+
 class LoginResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
     token_type = serializers.CharField()
     expires_in = serializers.IntegerField()
-    user = UserSerializer()
+    user = CurrentUserSerializer()
 
 
 class RefreshResponseSerializer(serializers.Serializer):
@@ -135,5 +161,28 @@ class PasswordChangeSerializer(serializers.Serializer):
         return value
 
     def validate_new_password(self, value: str) -> str:
-        password_validation.validate_password(value, self.context["user"])
+        validate_new_password(value, self.context["user"])
         return value
+
+
+def validate_new_password(password: str, user: Any) -> None:
+    """Django's password validators (``AUTH_PASSWORD_VALIDATORS``) on a password being set
+    through the API: DRF's field errors, each with its validator's code
+    (``password_too_short``, ``password_too_common``, ``password_breached``, …). A breach
+    check that could not be made under ``fail_closed`` is a 503 ``breach_check_unavailable``
+    when it is the only objection; with others, those come first, since the person must
+    meet them anyway."""
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as error:
+        unavailable = BreachCheckUnavailableError.code
+        objections = [item for item in error.error_list if item.code != unavailable]
+        if not objections:
+            raise BreachCheckUnavailableError("breached-password check unavailable") from None
+        raise serializers.ValidationError(field_errors(DjangoValidationError(objections))) from None
+
+
+def field_errors(error: DjangoValidationError) -> list[ErrorDetail]:
+    """A Django ``ValidationError``'s messages as DRF's field errors, each keeping its code
+    (``invalid`` for one that has none)."""
+    return [ErrorDetail(item.messages[0], code=item.code or "invalid") for item in error.error_list]

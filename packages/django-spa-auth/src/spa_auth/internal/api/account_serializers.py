@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from ...conf import get_settings
+from ...serializers import field_errors, validate_new_password
 from ..accounts import services as accounts
 from ..throttling import limits as throttling
 
@@ -61,9 +62,9 @@ class RegisterSerializer(serializers.Serializer):
             **{username_field: data["username"], accounts.email_field(): data["email"]}
         )
         try:
-            password_validation.validate_password(data["password"], user)
-        except DjangoValidationError as error:
-            raise serializers.ValidationError({"password": list(error.messages)}) from None
+            validate_new_password(data["password"], user)
+        except serializers.ValidationError as error:
+            raise serializers.ValidationError({"password": error.detail}) from None
         return data
 
     @staticmethod
@@ -77,7 +78,7 @@ class RegisterSerializer(serializers.Serializer):
         try:
             field.clean(username, None)
         except DjangoValidationError as error:
-            raise serializers.ValidationError({"username": list(error.messages)}) from None
+            raise serializers.ValidationError({"username": field_errors(error)}) from None
         # Usernames are public handles, so a taken one is said; case-insensitively, so no
         # look-alike account can be made.
         taken = user_model._default_manager.filter(

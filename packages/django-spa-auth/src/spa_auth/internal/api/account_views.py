@@ -9,9 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -29,6 +27,7 @@ from ...errors import (
     SignupDisabledError,
 )
 from ...schema import ERROR, NO_CONTENT
+from ...serializers import validate_new_password
 from ..accounts import services as accounts
 from ..accounts.keys import fold
 from ..captcha.services import require_captcha
@@ -190,7 +189,7 @@ class PasswordResetView(PublicAuthView):
 class PasswordResetConfirmView(PublicAuthView):
     @extend_schema(
         request=PasswordResetConfirmSerializer,
-        responses={204: NO_CONTENT, 400: ERROR, 429: ERROR},
+        responses={204: NO_CONTENT, 400: ERROR, 429: ERROR, 503: ERROR},
         summary="Set a new password with a mailed key; every session of the user ends.",
     )
     def post(self, request: Request) -> Response:
@@ -198,9 +197,9 @@ class PasswordResetConfirmView(PublicAuthView):
         data = validated(PasswordResetConfirmSerializer, request)
         row = spend_throttled(request, conf, lambda: accounts.reset_key(data["key"]))
         try:
-            password_validation.validate_password(data["new_password"], row.user)
-        except DjangoValidationError as error:
-            raise ValidationError({"new_password": list(error.messages)}) from None
+            validate_new_password(data["new_password"], row.user)
+        except ValidationError as error:
+            raise ValidationError({"new_password": error.detail}) from None
         client = client_of(request)
         spend_throttled(
             request,

@@ -43,12 +43,17 @@ def optional_string(data: Any, name: str, *, max_length: int) -> str | None:
     every request; ``RefreshSerializer`` and ``VerifySerializer`` still describe the shape.
     """
     if not isinstance(data, dict):
-        raise exceptions.ValidationError({"non_field_errors": [_("Expected a JSON object.")]})
+        raise exceptions.ValidationError(
+            {"non_field_errors": [_("Expected a JSON object.")]}, code="not_an_object"
+        )
     value = data.get(name)
     if value is None:
         return None
     if not isinstance(value, str) or not value:
-        raise exceptions.ValidationError({name: [_("Must be a non-empty string.")]})
+        raise exceptions.ValidationError(
+            {name: [_("Must be a non-empty string.")]},
+            code="blank" if isinstance(value, str) else "not_a_string",
+        )
     if len(value) > max_length:
         raise exceptions.ValidationError(
             {
@@ -56,7 +61,8 @@ def optional_string(data: Any, name: str, *, max_length: int) -> str | None:
                     _("Ensure this field has no more than %(max_length)d characters.")
                     % {"max_length": max_length}
                 ]
-            }
+            },
+            code="max_length",
         )
     return value
 
@@ -130,7 +136,7 @@ def login_response(request: Request, issued: services.IssuedTokens) -> Response:
         "token": issued.access_token,
         "token_type": "Bearer",
         "expires_in": issued.expires_in,
-        "user": serialize_user(issued.user),
+        "user": {**serialize_user(issued.user), "password_breached": issued.password_breached},
     }
     return token_response(request, issued, body, set_cookie=True)
 

@@ -211,7 +211,8 @@ class ReauthenticateView(AuthAPIView):
         given = [name for name in reauthentication.PROOFS if name in data]
         if len(given) != 1:
             raise exceptions.ValidationError(
-                {"non_field_errors": [_("Send exactly one of password, code or credential.")]}
+                {"non_field_errors": [_("Send exactly one of password, code or credential.")]},
+                code="one_proof_required",
             )
         try:
             issued = reauthentication.reauthenticate(

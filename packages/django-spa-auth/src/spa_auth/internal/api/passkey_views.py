@@ -98,7 +98,9 @@ class RegisteredPasskeySerializer(PasskeySerializer):
 
 def _require_object(data: Any) -> None:
     if not isinstance(data, dict):
-        raise exceptions.ValidationError({"non_field_errors": [_("Expected a JSON object.")]})
+        raise exceptions.ValidationError(
+            {"non_field_errors": [_("Expected a JSON object.")]}, code="not_an_object"
+        )
 
 
 class RegisterOptionsView(_FactorChangeView):

@@ -123,7 +123,9 @@ class VerifyTokenView(PublicAuthView):
         conf = get_settings()
         token = optional_string(request.data, "token", max_length=16384)
         if token is None:
-            raise exceptions.ValidationError({"token": [_("This field is required.")]})
+            raise exceptions.ValidationError(
+                {"token": [_("This field is required.")]}, code="required"
+            )
         try:
             services.authenticate_access_token(token)
         except AuthError as error:
@@ -222,7 +224,13 @@ class PasswordChangeView(StepUpMixin, AuthAPIView):
     @extend_schema(
         request=PasswordChangeSerializer,
         parameters=[REFRESH_COOKIE],
-        responses={200: RefreshResponseSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
+        responses={
+            200: RefreshResponseSerializer,
+            400: ERROR,
+            401: ERROR,
+            429: ERROR,
+            503: ERROR,
+        },
         summary="Change the password: every session ends, this device goes on in a new one.",
     )
     def post(self, request: Request) -> Response:

@@ -4,7 +4,8 @@ The password is checked by Django's ``authenticate()`` behind the login throttle
 (``backends``); an unproven address or a second factor is asked for only after the right
 password, so that neither tells anything to someone who lacks it. A session opens
 (``sessions``) when nothing more is due; else the login waits for its second step
-(``second_step``).
+(``second_step``). A password that logged in is checked against known breaches
+(``accounts.breaches``), and the session, or the pending login, carries the verdict.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.contrib.auth import authenticate
 from django.http import HttpRequest
 
 from ...errors import EmailUnverifiedError, InvalidCredentialsError, MfaRequiredError
+from ..accounts import breaches
 from ..accounts import services as accounts
 from ..mfa import services as mfa
 from ..sessions.services import PASSWORD, Client, IssuedTokens, open_session
@@ -39,6 +41,11 @@ def login(request: HttpRequest, username: str, password: str, client: Client) ->
     # Said only after the right password: it tells nothing to someone who lacks it.
     if accounts.must_verify(user):
         raise EmailUnverifiedError(f"{username!r} has not confirmed the address")
+    # Only now, after the right password and before a session or a pending login is
+    # written, so that the verdict is written with it: a bounded wait, which no one who
+    # lacks the password can cause.
+    breached = breaches.is_breached_at_login(user, password)
     if mfa.has_mfa(user):
-        raise MfaRequiredError(second_step.start_pending_login(user, [PASSWORD]), mfa.methods(user))
-    return open_session(request, user, client, username=username)
+        pending = second_step.start_pending_login(user, [PASSWORD], password_breached=breached)
+        raise MfaRequiredError(pending, mfa.methods(user))
+    return open_session(request, user, client, username=username, password_breached=breached)

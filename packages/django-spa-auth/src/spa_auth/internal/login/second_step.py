@@ -29,7 +29,9 @@ from ..sessions.services import Client, IssuedTokens, open_session
 Kind = AuditEvent.Kind
 
 
-def start_pending_login(user: Any, amr: list[str], *, provider: str = "") -> str:
+def start_pending_login(
+    user: Any, amr: list[str], *, provider: str = "", password_breached: bool = False
+) -> str:
     conf = get_settings()
     token = secrets.token_urlsafe(32)
     now = clock.now()
@@ -39,6 +41,7 @@ def start_pending_login(user: Any, amr: list[str], *, provider: str = "") -> str
         user=user,
         amr=" ".join(amr),
         provider=provider,
+        password_breached=password_breached,
         state=account_keys.state_of(user),
         created_at=now,
         expires_at=now + conf.mfa_token_lifetime,
@@ -126,4 +129,5 @@ def finish(
         client,
         amr=combined(pending.amr.split(), second),
         provider=pending.provider,
+        password_breached=pending.password_breached,
     )

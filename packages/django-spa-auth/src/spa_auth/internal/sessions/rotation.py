@@ -133,6 +133,7 @@ def _after_rotation(
         conf=conf,
         auth_time=rotated.auth_time,
         amr=rotated.amr,
+        password_breached=rotated.password_breached,
     )
 
 

@@ -54,6 +54,8 @@ class IssuedTokens:
     refresh_token: str
     refresh_expires_at: datetime
     user: Any = None  # the user, when the caller has it at hand (login)
+    # The session logged in with a password found in known breaches.
+    password_breached: bool = False
 
 
 def _issue(
@@ -67,12 +69,20 @@ def _issue(
     user: Any = None,
     auth_time: datetime | None = None,
     amr: str = "",
+    password_breached: bool = False,
 ) -> IssuedTokens:
     extra = _extra_claims(user_id, user, conf) or {}
     if auth_time is not None:
         # OIDC's auth_time and RFC 8176's amr: when and how the session's user last
         # proved who they are; step-up checks read them (RFC 9470).
         extra = {**extra, "auth_time": int(auth_time.timestamp()), "amr": amr.split()}
+    # The session's mark rides in its tokens, so that reading it costs an authenticated
+    # request nothing; the session alone sets it, never a claims hook.
+    if password_breached:
+        extra = {**extra, codec.PASSWORD_BREACHED_CLAIM: True}
+    elif codec.PASSWORD_BREACHED_CLAIM in extra:
+        extra = {**extra}
+        del extra[codec.PASSWORD_BREACHED_CLAIM]
     access, _ = codec.encode_access_token(
         user_id=str(user_id),
         session_id=str(session_id),
@@ -87,6 +97,7 @@ def _issue(
         refresh_token=keys.make_refresh_token(session_id, generation),
         refresh_expires_at=refresh_expires_at,
         user=user,
+        password_breached=password_breached,
     )
 
 
@@ -113,6 +124,7 @@ def _issue_current(
         user=user,
         auth_time=session.auth_time or session.created_at,
         amr=session.amr or PASSWORD,
+        password_breached=session.password_breached,
     )
 
 
@@ -137,9 +149,11 @@ def open_session(
     username: str = "",
     amr: list[str] | None = None,
     provider: str = "",
+    password_breached: bool = False,
 ) -> IssuedTokens:
     """A new token session for a user whose credentials were just checked (``amr``: how,
-    RFC 8176; a password alone by default; ``provider``: the provider signed in with)."""
+    RFC 8176; a password alone by default; ``provider``: the provider signed in with;
+    ``password_breached``: the password it logged in with is in known breaches)."""
     conf = get_settings()
     now = clock.now()
     keys.access_keys(conf)  # no signing key (a KeysetError): fail before any row is written
@@ -152,6 +166,7 @@ def open_session(
         ip=client.ip,
         amr=methods,
         provider=provider,
+        password_breached=password_breached,
     )
     store.record_event(
         Kind.LOGIN if methods in (PASSWORD, FEDERATED) else Kind.MFA_LOGIN,

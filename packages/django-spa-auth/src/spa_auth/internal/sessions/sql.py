@@ -259,6 +259,7 @@ class Rotated:
     # When and how the user last authenticated, for the new access token.
     auth_time: datetime | None
     amr: str
+    password_breached: bool = False
 
 
 def rotate(
@@ -307,4 +308,5 @@ def rotate(
         password_hash=row[3],
         auth_time=auth_time,
         amr=row[5],
+        password_breached=bool(row[6]),
     )

@@ -158,7 +158,7 @@ def _statements(alias: str) -> _Statements:
         f"RETURNING {quote('user_id')}, {quote('absolute_expires_at')}, "
         f"{quote('credential_digest')}, "
         f"(SELECT u.{password} FROM {user_table} u WHERE {owner}), "
-        f"{quote('auth_time')}, {quote('amr')}"
+        f"{quote('auth_time')}, {quote('amr')}, {quote('password_breached')}"
     )
     expiry = Session._meta.get_field("absolute_expires_at").get_col(Session._meta.db_table)
     auth_time = Session._meta.get_field("auth_time").get_col(Session._meta.db_table)

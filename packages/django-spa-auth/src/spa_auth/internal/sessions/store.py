@@ -30,6 +30,7 @@ def create_session(
     kind: str = Session.Kind.TOKEN,
     amr: str = "pwd",
     provider: str = "",
+    password_breached: bool = False,
 ) -> Session:
     absolute = now + conf.refresh_absolute_lifetime
     session = Session.objects.create(
@@ -43,6 +44,7 @@ def create_session(
         absolute_expires_at=absolute,
         credential_digest=keys.credential_digest(user.pk, user.password),
         kind=kind,
+        password_breached=password_breached,
         user_agent=user_agent[:512],
         ip=ip,
     )

@@ -28,6 +28,9 @@ from ...errors import TokenExpiredError, TokenInvalidError
 ACCESS_TOKEN_TYPE = "at+jwt"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "sid", "jti", "iat", "exp")
 RESERVED_CLAIMS = frozenset({*REQUIRED_CLAIMS, "nbf", "typ", "client_id", "scope"})
+# Present (true) only in the access tokens of a session whose password was found in
+# known breaches at login.
+PASSWORD_BREACHED_CLAIM = "password_breached"
 # Headers that would let a token name its own verification key (RFC 8725 §3.1, §3.10).
 # And "b64" (RFC 7797): an unencoded payload would be read differently by the signer's
 # verifier and by the claims parser.

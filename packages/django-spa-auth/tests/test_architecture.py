@@ -25,6 +25,7 @@ RANKS = {
     "sessions": 2,
     "accounts": 3,
     "mfa": 4,
+    "devices": 4,
     "providers": 5,
     "login": 6,
     "api": 7,

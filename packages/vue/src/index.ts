@@ -14,6 +14,7 @@ export type {
   AccountInfo,
   AuthState,
   AuthStatus,
+  DeviceInfo,
   MfaChallenge,
   MfaMethod,
   MfaStatus,

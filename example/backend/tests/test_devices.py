@@ -325,3 +325,19 @@ def test_any_cookie_value_signs_in(user: Any, value: str) -> None:
         return
     response = sign_in(browser)
     assert len(response.cookies[COOKIE].value) == 43
+
+
+def test_the_first_sign_in_of_an_account_made_by_sign_up_mails_nothing(settings: Any) -> None:
+    settings.SPA_AUTH = {
+        **settings.SPA_AUTH,
+        "SIGNUP_ENABLED": True,
+        "EMAIL_VERIFICATION": "none",
+    }
+    body = {"username": "newbie", "email": "newbie@example.com", "password": PASSWORD}
+    made = Client().post("/api/v1/auth/register/", body, content_type="application/json")
+    assert made.status_code == 201, made.content
+    browser = Client()
+    sign_in(browser, "newbie")
+    assert notices() == [] and events("first sign-in") == 1
+    sign_in(Client(), "newbie")
+    assert [m.to for m in notices()] == [["newbie@example.com"]]

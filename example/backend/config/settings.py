@@ -231,6 +231,9 @@ SPA_AUTH = {
     # register at each is API_URL (else FRONTEND_URL) + /api/v1/auth/providers/<id>/callback/.
     "PROVIDERS": env_json_list("OIDC_PROVIDERS"),
     "API_URL": env_str("API_URL") or None,
+    # New-device notices: a sign-in from a browser the account has not used mails it.
+    "NEW_DEVICE_NOTICE": env_bool("NEW_DEVICE_NOTICE", True),
+    "DEVICE_NOTICES_PER_ACCOUNT": env_int("DEVICE_NOTICES_PER_ACCOUNT", 3),
 }
 
 REST_FRAMEWORK = {

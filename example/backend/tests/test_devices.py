@@ -6,6 +6,7 @@ The attacks on the notice (forged cookies, floods, races) are here too."""
 from __future__ import annotations
 
 import io
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -93,12 +94,33 @@ def test_the_notice_is_translated(user: Any) -> None:
     assert "connexion" in notice.subject.lower()
 
 
-def test_a_user_agent_cannot_write_lines_into_the_mail(user: Any) -> None:
+def test_a_user_agent_cannot_write_lines_into_the_mail(
+    user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parser's rules capture plain names today; should one ever capture what the
+    client wrote, the label is still one plain line."""
+    sent = "Evil\u202e/1.0\r\nBcc: x@example.com\u2028"
+    family = SimpleNamespace(family=sent, major=None)
+    monkeypatch.setattr(
+        "ua_parser.parse", lambda ua: SimpleNamespace(user_agent=family, os=family)
+    )
     signed_in_before(user)
-    sign_in(Client(), ua="Evil\u202e/1.0\r\nBcc: x@example.com (\u2028Windows)")
+    sign_in(Client(), ua=sent)
     [notice] = mail.outbox
-    assert "Bcc" not in notice.extra_headers and "\u202e" not in notice.body
-    assert all("\u2028" not in line for line in notice.body.splitlines())
+    assert "Evil /1.0 Bcc: x@example.com on Evil /1.0 Bcc: x@example.com" in notice.body
+    assert not {"\u202e", "\u2028", "\r"} & set(notice.body)
+
+
+def test_the_answer_is_the_same_for_a_known_and_a_new_device(user: Any) -> None:
+    """Nothing in the answer tells whether the browser was known or a notice went out:
+    the mail is sent after the response."""
+    browser = signed_in_before(user)
+    known = sign_in(browser)
+    new = sign_in(Client())
+    assert known.status_code == new.status_code
+    assert set(known.json()) == set(new.json())
+    assert sorted(known.cookies) == sorted(new.cookies)
+    assert {k for k, _ in known.items()} == {k for k, _ in new.items()}
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,9 @@ ALIASES = {
     "providers": "test_providers.py",
     "live_providers": "live/test_providers_live.py",
     "provider_side": "security/test_provider_side_doors.py",
+    "devices": "test_devices.py",
+    "device_doors": "security/test_device_doors.py",
+    "live_devices": "live/test_devices_live.py",
 }
 
 

@@ -2,10 +2,11 @@
 the account's address, after the response (``accounts.tasks``): when, the browser and
 system, the client's address, and a link to the sessions page.
 
-Not for the account's first sign-in (sign-up's), and at most
-``DEVICE_NOTICES_PER_ACCOUNT`` per ``DEVICE_NOTICE_WINDOW``: a script signing in from a
-thousand fresh cookie jars records a thousand devices but mails a few times. Each
-decision is audited (``new_device``, its detail says which).
+Not for the account's first sign-in (sign-up's, whose ``login`` event is its record),
+and at most ``DEVICE_NOTICES_PER_ACCOUNT`` per ``DEVICE_NOTICE_WINDOW``: a script signing
+in from a thousand fresh cookie jars records a thousand devices but mails a few times.
+Every later new device is audited (``new_device``, its detail says whether it was mailed
+or why not).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from ..throttling import limits
 from . import labels
 
 MAILED = "mailed"
-FIRST = "first sign-in"
 THROTTLED = "suppressed: throttled"
 NO_MAIL = "suppressed: no address or FRONTEND_URL"
 
@@ -47,11 +47,12 @@ def notify(
     session_id: Any,
     now: datetime,
     conf: AuthSettings,
-) -> str:
-    """Mail (or not) the notice of a new device; what was decided, as audited."""
+) -> str | None:
+    """Mail (or not) the notice of a new device; what was decided, as audited. The
+    account's first device is its sign-up's: nothing to tell, nothing audited."""
     if is_first:
-        outcome = FIRST
-    elif not conf.frontend_url or not _address(user):
+        return None
+    if not conf.frontend_url or not _address(user):
         outcome = NO_MAIL
     elif limits.count_failure(notice_limit(conf), str(user.pk)) is not None:
         outcome = THROTTLED

@@ -13,6 +13,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -101,9 +102,7 @@ def test_a_user_agent_cannot_write_lines_into_the_mail(
     client wrote, the label is still one plain line."""
     sent = "Evil\u202e/1.0\r\nBcc: x@example.com\u2028"
     family = SimpleNamespace(family=sent, major=None)
-    monkeypatch.setattr(
-        "ua_parser.parse", lambda ua: SimpleNamespace(user_agent=family, os=family)
-    )
+    monkeypatch.setattr("ua_parser.parse", lambda ua: SimpleNamespace(user_agent=family, os=family))
     signed_in_before(user)
     sign_in(Client(), ua=sent)
     [notice] = mail.outbox
@@ -126,9 +125,7 @@ def test_the_answer_is_the_same_for_a_known_and_a_new_device(user: Any) -> None:
 @pytest.mark.parametrize(
     "value", ["", "short", "x" * 43 + "y", "a" * 4000, "!" * 43, "é" * 43, "a b" * 20]
 )
-def test_a_forged_or_oversized_cookie_is_a_new_device_never_a_500(
-    user: Any, value: str
-) -> None:
+def test_a_forged_or_oversized_cookie_is_a_new_device_never_a_500(user: Any, value: str) -> None:
     signed_in_before(user)
     browser = Client()
     browser.cookies[COOKIE] = value
@@ -363,3 +360,31 @@ def test_the_first_sign_in_of_an_account_made_by_sign_up_mails_nothing(settings:
     assert notices() == [] and not AuditEvent.objects.filter(kind="new_device").exists()
     sign_in(Client(), "newbie")
     assert [m.to for m in notices()] == [["newbie@example.com"]]
+
+
+def test_a_racing_sign_in_that_recorded_the_device_first_makes_this_one_known(
+    user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two sign-ins of one new browser at once: the other one records the device between
+    this one's lookup and its insert (forced here, where the user agent is read). This
+    one then sees a known device: no second notice, no 500."""
+    signed_in_before(user)
+    value = "R" * 43
+    parse = labels.parse
+
+    def the_other_request_wins(user_agent: str) -> dict[str, str]:
+        if not Device.objects.filter(digest=services.digest(value)).exists():
+            Device.objects.create(
+                user=user,
+                digest=services.digest(value),
+                created_at=timezone.now(),
+                last_seen_at=timezone.now(),
+            )
+        return parse(user_agent)
+
+    monkeypatch.setattr(labels, "parse", the_other_request_wins)
+    browser = Client()
+    browser.cookies[COOKIE] = value
+    assert sign_in(browser).status_code == 200
+    assert notices() == []
+    assert Device.objects.filter(user=user, digest=services.digest(value)).count() == 1

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 PASSWORD = "correct-horse-battery-staple"
 FRONTEND = "http://app.example"
 FIREFOX = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/130.0.0.0 Safari/537.36"
+CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/130.0.0.0 Safari/537"
 SUBJECT = "new sign-in"
 # The server listens on loopback over plain HTTP: the cookie's plain name.
 COOKIE = "spa_auth_device"

@@ -13,11 +13,15 @@ from django.core import mail
 from django.test import Client
 from spa_auth.models import Device
 
-from ..test_mfa import code_at, with_totp  # noqa: F401  (a fixture)
-from ..test_passkeys import ORIGIN, passwordless, second_factor, with_passkey  # noqa: F401
+from .. import test_mfa, test_passkeys
+from ..test_mfa import code_at
+from ..test_passkeys import ORIGIN, passwordless, second_factor
 from .test_provider_doors import landing, person, sign_in
 
 COOKIE = "__Host-spa_auth_device"
+# The accounts with a second factor, as the factors' own tests make them (fixtures).
+with_totp = test_mfa.with_totp
+with_passkey = test_passkeys.with_passkey
 
 
 def notices() -> list[Any]:
@@ -30,7 +34,9 @@ def relying_party(settings: Any) -> None:
 
 
 def test_a_second_step_with_a_code_from_a_new_browser_mails(
-    db: None, with_totp: Any, clock: Any  # noqa: F811
+    db: None,
+    with_totp: Any,
+    clock: Any,
 ) -> None:
     mail.outbox.clear()
     browser = Client()
@@ -51,7 +57,10 @@ def test_a_second_step_with_a_code_from_a_new_browser_mails(
 
 
 def test_a_passkey_as_second_factor_from_a_new_browser_mails(
-    db: None, relying_party: None, with_passkey: Any, clock: Any  # noqa: F811
+    db: None,
+    relying_party: None,
+    with_passkey: Any,
+    clock: Any,
 ) -> None:
     mail.outbox.clear()
     browser = Client()
@@ -61,7 +70,10 @@ def test_a_passkey_as_second_factor_from_a_new_browser_mails(
 
 
 def test_a_passwordless_passkey_from_a_new_browser_mails_and_a_known_one_does_not(
-    db: None, relying_party: None, with_passkey: Any, clock: Any  # noqa: F811
+    db: None,
+    relying_party: None,
+    with_passkey: Any,
+    clock: Any,
 ) -> None:
     mail.outbox.clear()
     browser = Client()

@@ -29,9 +29,7 @@ NO_MAIL = "suppressed: no address or FRONTEND_URL"
 
 
 def notice_limit(conf: AuthSettings) -> limits.Limit:
-    return limits.Limit(
-        "device-notice", conf.device_notices_per_account, conf.device_notice_window
-    )
+    return limits.Limit("device-notice", conf.device_notices_per_account, conf.device_notice_window)
 
 
 def _address(user: Any) -> str:

@@ -34,7 +34,8 @@ def digest(value: str, secret: str | None = None) -> str:
 
 
 def _digests(value: str) -> list[str]:
-    return [digest(value, secret) for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]]
+    secrets = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    return [digest(value, secret) for secret in secrets]
 
 
 @dataclass(frozen=True)

@@ -366,25 +366,21 @@ def test_a_racing_sign_in_that_recorded_the_device_first_makes_this_one_known(
     user: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two sign-ins of one new browser at once: the other one records the device between
-    this one's lookup and its insert (forced here, where the user agent is read). This
-    one then sees a known device: no second notice, no 500."""
+    this one's lookup and its insert (forced here, where the new row's digest is made).
+    This one then sees a known device: no second notice, no 500."""
     signed_in_before(user)
     value = "R" * 43
-    parse = labels.parse
+    digest = services.digest
 
-    def the_other_request_wins(user_agent: str) -> dict[str, str]:
-        if not Device.objects.filter(digest=services.digest(value)).exists():
-            Device.objects.create(
-                user=user,
-                digest=services.digest(value),
-                created_at=timezone.now(),
-                last_seen_at=timezone.now(),
-            )
-        return parse(user_agent)
+    def the_other_request_wins(text: str, secret: str | None = None) -> str:
+        if secret is None and not Device.objects.filter(digest=digest(value)).exists():
+            now = timezone.now()
+            Device.objects.create(user=user, digest=digest(value), created_at=now, last_seen_at=now)
+        return digest(text, secret)
 
-    monkeypatch.setattr(labels, "parse", the_other_request_wins)
+    monkeypatch.setattr(services, "digest", the_other_request_wins)
     browser = Client()
     browser.cookies[COOKIE] = value
     assert sign_in(browser).status_code == 200
     assert notices() == []
-    assert Device.objects.filter(user=user, digest=services.digest(value)).count() == 1
+    assert Device.objects.filter(user=user, digest=digest(value)).count() == 1

@@ -352,11 +352,8 @@ class Device(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     digest = models.CharField(max_length=64, blank=True)
-    # The user agent of the last sign-in, and what it says ("Firefox 128", "Ubuntu"; empty
-    # when it does not say).
+    # The user agent of the last sign-in; what it says is read when shown, off the sign-in.
     user_agent = models.CharField(max_length=512, blank=True)
-    browser = models.CharField(max_length=100, blank=True)
-    system = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField()
     last_seen_at = models.DateTimeField(db_index=True)
 

@@ -17,7 +17,7 @@ from ...models import Device
 from ...schema import ERROR, NO_CONTENT
 from ...serializers import MinuteField
 from .. import clock
-from ..devices import cookie, services
+from ..devices import cookie, labels, services
 from .base import AuthAPIView, client_of
 
 
@@ -27,10 +27,15 @@ class DeviceSerializer(serializers.Serializer):
     system = serializers.CharField(help_text='"Ubuntu"; empty when the system is unknown')
     first_seen = MinuteField(source="created_at")
     last_seen = MinuteField(source="last_seen_at")
-    current = serializers.SerializerMethodField()
+    current = serializers.BooleanField()
 
-    def get_current(self, device: Device) -> bool:
-        return services.is_current(device, self.context.get("device"))
+    def to_representation(self, device: Device) -> dict[str, Any]:
+        # What the user agent says, read now (never at sign-in), and whether it is this one.
+        device.__dict__.update(
+            labels.parse(device.user_agent),
+            current=services.is_current(device, self.context.get("device")),
+        )
+        return dict(super().to_representation(device))
 
 
 class DeviceListView(AuthAPIView):

@@ -2,14 +2,13 @@
 system ("Ubuntu"), each empty when the user agent does not say.
 
 ``ua-parser`` (the Browserscope rules, kept up to date in ``ua-parser-builtins``) reads
-the user agent. It runs when a device is new or its user agent changed, never on an
-authenticated request's path. Both are one plain line (``accounts.mail.one_line``): a
+the user agent when a device is shown (the list, the notice, after the response), never
+on a sign-in's or an authenticated request's path: its first call in a process compiles
+its rules. Both are one plain line (``accounts.mail.one_line``): a
 user agent is whatever the client chose to send.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import ua_parser
 from django.utils.translation import gettext as _
@@ -30,10 +29,10 @@ def parse(user_agent: str) -> dict[str, str]:
     return {"browser": one_line(name)[:_MAX], "system": one_line(os_name)[:_MAX]}
 
 
-def describe(device: Any) -> str:
-    """One line for a mail or the audit log: "Firefox 128 on Ubuntu", in the language
-    active now."""
-    browser = device.browser or _("an unknown browser")
-    if not device.system:
+def describe(user_agent: str) -> str:
+    """One line for a mail: "Firefox 128 on Ubuntu", in the language active now."""
+    parsed = parse(user_agent)
+    browser = parsed["browser"] or _("an unknown browser")
+    if not parsed["system"]:
         return str(browser)
-    return _("%(browser)s on %(system)s") % {"browser": browser, "system": device.system}
+    return _("%(browser)s on %(system)s") % {"browser": browser, "system": parsed["system"]}

@@ -58,8 +58,7 @@ def notify(
         tasks.enqueue(
             "new_device",
             user_id=str(user.pk),
-            browser=device.browser,
-            system=device.system,
+            user_agent=device.user_agent,
             ip=ip or "",
             at=now.isoformat(),
         )
@@ -71,7 +70,7 @@ def notify(
         session_id=session_id,
         ip=ip,
         user_agent=device.user_agent,
-        detail=f"{outcome}: {labels.describe(device)}",
+        detail=outcome,
     )
     return outcome
 
@@ -83,10 +82,9 @@ def _mail_notice(payload: dict[str, Any]) -> None:
     conf = get_settings()
     if not address or not conf.frontend_url:
         return
-    device = Device(browser=payload["browser"], system=payload["system"])
     context = {
         "user": user,
-        "device": labels.describe(device),
+        "device": labels.describe(payload["user_agent"]),
         "ip": payload["ip"],
         "at": datetime.fromisoformat(payload["at"]),
         "sessions_url": f"{conf.frontend_url.rstrip('/')}{conf.sessions_path}",

@@ -22,7 +22,6 @@ from django.utils.crypto import salted_hmac
 from ...conf import AuthSettings
 from ...models import AuditEvent, Device
 from ..sessions import store
-from . import labels
 
 _DIGEST_SALT = "spa_auth.devices.id"
 
@@ -60,7 +59,6 @@ def see(user: Any, value: str, user_agent: str, *, now: datetime, conf: AuthSett
         user=user,
         digest=digest(value),
         user_agent=user_agent,
-        **labels.parse(user_agent),
         created_at=now,
         last_seen_at=now,
     )
@@ -75,12 +73,8 @@ def see(user: Any, value: str, user_agent: str, *, now: datetime, conf: AuthSett
 
 
 def _seen_again(device: Device, user_agent: str, *, now: datetime) -> None:
-    fields: dict[str, Any] = {"last_seen_at": now}
-    if user_agent != device.user_agent:  # a browser update: parse only then
-        fields.update(user_agent=user_agent, **labels.parse(user_agent))
-    Device.objects.filter(pk=device.pk).update(**fields)
-    for field, new in fields.items():
-        setattr(device, field, new)
+    Device.objects.filter(pk=device.pk).update(last_seen_at=now, user_agent=user_agent)
+    device.last_seen_at, device.user_agent = now, user_agent
 
 
 def _keep_newest(user: Any, count: int) -> None:
@@ -115,7 +109,7 @@ def forget(user: Any, device_id: Any, *, ip: str | None, now: datetime) -> bool:
         else:
             Device.objects.filter(pk=device.pk).update(digest="")
     store.record_event(
-        AuditEvent.Kind.DEVICE_FORGOTTEN, now=now, user=user, ip=ip, detail=labels.describe(device)
+        AuditEvent.Kind.DEVICE_FORGOTTEN, now=now, user=user, ip=ip, user_agent=device.user_agent
     )
     return True
 

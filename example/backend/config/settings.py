@@ -253,6 +253,9 @@ SPA_AUTH = {
         "timeout": 2,
         "fail_closed": env_bool("PWNED_PASSWORDS_FAIL_CLOSED", False),
     },
+    # New-device notices: a sign-in from a browser the account has not used mails it.
+    "NEW_DEVICE_NOTICE": env_bool("NEW_DEVICE_NOTICE", True),
+    "DEVICE_NOTICES_PER_ACCOUNT": env_int("DEVICE_NOTICES_PER_ACCOUNT", 3),
 }
 
 REST_FRAMEWORK = {

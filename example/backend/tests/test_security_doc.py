@@ -25,6 +25,9 @@ ALIASES = {
     "autofill": "security/test_passkey_autofill.py",
     "captcha_doors": "security/test_captcha_doors.py",
     "breach": "security/test_breached_passwords.py",
+    "devices": "test_devices.py",
+    "device_doors": "security/test_device_doors.py",
+    "live_devices": "live/test_devices_live.py",
 }
 
 

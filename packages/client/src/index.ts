@@ -30,4 +30,4 @@ export type {
 } from './errors.js'
 export type { AxiosInstanceLike } from './axios.js'
 export type { FetchLike } from './fetch.js'
-export type { AuthCause, AuthChange, AuthState, AuthStatus, Page, SessionInfo, User } from './types.js'
+export type { AuthCause, AuthChange, AuthState, AuthStatus, DeviceInfo, Page, SessionInfo, User } from './types.js'

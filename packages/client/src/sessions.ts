@@ -1,6 +1,6 @@
 /**
- * The calls on the user's sessions: the list, ending one or every one, and a password
- * change, which moves this browser onto a new session. Each is one request through the
+ * The calls on the user's sessions: the list, ending one or every one, the known devices
+ * (listing, forgetting one), and a password change, which moves this browser onto a new session. Each is one request through the
  * client's own `call`. The client wires this in; it imports types and helpers only.
  */
 
@@ -8,7 +8,7 @@ import type { Call } from './http.js'
 import type { TokenBody } from './refresh-request.js'
 import type { Refresher } from './refresher.js'
 import { fromResponse } from './tokens.js'
-import type { Page, SessionInfo } from './types.js'
+import type { DeviceInfo, Page, SessionInfo } from './types.js'
 
 /** The session members of `AuthClient`; every one rejects with an `ApiError`. */
 export interface SessionActions {
@@ -18,6 +18,10 @@ export interface SessionActions {
   sessions(options?: { limit?: number; offset?: number }): Promise<Page<SessionInfo>>
   /** End one of the user's sessions (another device, or this one). */
   revokeSession(id: string): Promise<void>
+  /** The browsers the user signed in from (a new one gets a mailed notice), this one `current`. */
+  devices(): Promise<DeviceInfo[]>
+  /** Forget a device: its next sign-in mails a notice again. */
+  forgetDevice(id: string): Promise<void>
   /**
    * Change the password: the server ends every session and moves this browser onto a new
    * one, whose token this tab and the other tabs adopt, so none of them is signed out.
@@ -47,6 +51,12 @@ export function createSessionActions(deps: SessionDeps): SessionActions {
     },
     async revokeSession(id) {
       await call('DELETE', auth(`sessions/${encodeURIComponent(id)}/`))
+    },
+    async devices() {
+      return (await call<DeviceInfo[]>('GET', auth('devices/'))).data
+    },
+    async forgetDevice(id) {
+      await call('DELETE', auth(`devices/${encodeURIComponent(id)}/`))
     },
     async changePassword(oldPassword, newPassword) {
       // The server moves this device onto a new session and ends all others, including

@@ -34,6 +34,20 @@ export interface SessionInfo {
   provider: string
 }
 
+/** A browser the user signed in from, as `GET auth/devices/` lists it. */
+export interface DeviceInfo {
+  id: string
+  /** `Firefox 128`; `''` when the browser is unknown. */
+  browser: string
+  /** `Ubuntu`; `''` when the system is unknown. */
+  system: string
+  /** To the minute, never finer. */
+  first_seen: string
+  last_seen: string
+  /** The device of this browser. */
+  current: boolean
+}
+
 /** A page of a limit/offset list. */
 export interface Page<T> {
   count: number

@@ -1,7 +1,7 @@
 """The layout of ``spa_auth.internal`` that ARCHITECTURE.md describes, read from the code.
 
 Each sub-package of ``internal`` is a wing. Imports between wings point one way, down:
-``tokens, throttling <- sessions <- accounts <- mfa <- login <- api``. Every import
+``tokens, throttling <- sessions <- accounts <- mfa, devices <- login <- api``. Every import
 counts, at module level or inside a function. A public module of ``spa_auth`` that
 imports a wing (``backends`` imports ``mfa``) lends that wing to every wing importing
 it, so no wing reaches one above it through a public module either.
@@ -26,6 +26,7 @@ RANKS = {
     "sessions": 2,
     "accounts": 3,
     "mfa": 4,
+    "devices": 4,
     "providers": 5,
     "login": 6,
     "api": 7,

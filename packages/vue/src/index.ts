@@ -21,6 +21,7 @@ export type {
   CaptchaAnswer,
   CaptchaChallenge,
   CaptchaSettings,
+  DeviceInfo,
   MfaChallenge,
   MfaMethod,
   MfaStatus,

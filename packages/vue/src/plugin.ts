@@ -25,6 +25,7 @@ import {
   type AuthState,
   type AuthStatus,
   type MfaActions,
+  type DeviceInfo,
   type Page,
   type ProviderActions,
   type SessionInfo,
@@ -64,6 +65,10 @@ export interface UseAuth<TUser = User> extends AccountActions, MfaActions<TUser>
   restore(): Promise<AuthState<TUser>>
   sessions(options?: { limit?: number; offset?: number }): Promise<Page<SessionInfo>>
   revokeSession(id: string): Promise<void>
+  /** The browsers the user signed in from, this one `current`. */
+  devices(): Promise<DeviceInfo[]>
+  /** Forget a device: its next sign-in mails a notice again. */
+  forgetDevice(id: string): Promise<void>
   changePassword(oldPassword: string, newPassword: string): Promise<void>
   /** The client underneath: `fetch`, `installInterceptors`, `getAccessToken`, `onChange`. */
   client: AuthClient<TUser>
@@ -100,6 +105,8 @@ export function createSpaAuth<TUser = User>(options: SpaAuthOptions | SpaAuthWit
       restore: () => client.restore(),
       sessions: (query) => client.sessions(query),
       revokeSession: (id) => client.revokeSession(id),
+      devices: () => client.devices(),
+      forgetDevice: (id) => client.forgetDevice(id),
       changePassword: (oldPassword, newPassword) => client.changePassword(oldPassword, newPassword),
       register: (registration) => client.register(registration),
       verifyEmail: (key, password) => client.verifyEmail(key, password),

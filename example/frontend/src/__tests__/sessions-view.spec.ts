@@ -17,22 +17,38 @@ const session = (id: string, provider: string, current = false) => ({
 })
 
 /** The whole app on the Sessions page, signed in, with these sessions and providers. */
+const device = (id: string, browser: string, system: string, current = false) => ({
+  id,
+  browser,
+  system,
+  first_seen: '2026-01-01T00:00:00Z',
+  last_seen: '2026-01-02T00:00:00Z',
+  current,
+})
+
 async function sessionsPage(providers: Array<{ id: string; name: string }>) {
   const sessions = [session('s1', 'google', true), session('s2', ''), session('s3', 'retired')]
-  const fetch = fakeApi(true, (path) =>
-    path.endsWith('/auth/sessions/')
+  let devices = [device('d1', 'Firefox 128', 'Ubuntu', true), device('d2', '', '')]
+  const fetch = fakeApi(true, (path, _body, init) => {
+    if (path.endsWith('/auth/devices/d2/') && init.method === 'DELETE') {
+      devices = devices.filter((known) => known.id !== 'd2')
+      return { status: 204 }
+    }
+    return path.endsWith('/auth/sessions/')
       ? { status: 200, data: { count: sessions.length, next: null, previous: null, results: sessions } }
-      : path.endsWith('/auth/providers/')
-        ? { status: 200, data: providers }
-        : null,
-  )
+      : path.endsWith('/auth/devices/')
+        ? { status: 200, data: devices }
+        : path.endsWith('/auth/providers/')
+          ? { status: 200, data: providers }
+          : null
+  })
   const { pinia, auth } = testApp(fetch)
   const router = createAppRouter(auth)
   await router.push('/sessions')
   const app = mount(App, { global: { plugins: [pinia, auth, router] }, attachTo: document.body })
   await flush()
   const badges = (id: string) => app.get(`[data-session-id="${id}"]`).findAll('.badge').map((badge) => badge.text())
-  return { app, badges }
+  return { app, badges, fetch }
 }
 
 describe('sessions page', () => {
@@ -48,5 +64,17 @@ describe('sessions page', () => {
     expect(badges('s2')).toEqual([])
     // A provider the server no longer offers: its id.
     expect(badges('s3')).toEqual(['via retired'])
+  })
+
+  it('lists the known devices, this one marked, and forgets one', async () => {
+    const { app } = await sessionsPage([])
+    const row = (id: string) => app.find(`[data-device-id="${id}"]`)
+    expect(row('d1').find('strong').text()).toBe('Firefox 128 on Ubuntu')
+    expect(row('d1').find('.badge').text()).toBe('This device')
+    expect(row('d2').find('strong').text()).toBe('Unknown browser')
+    await row('d2').get('button').trigger('click')
+    await flush()
+    expect(row('d2').exists()).toBe(false)
+    expect(row('d1').exists()).toBe(true)
   })
 })

@@ -236,6 +236,16 @@ const de: Messages = {
     revoke: 'Widerrufen',
     via: 'über {name}',
   },
+  devices: {
+    heading: 'Bekannte Geräte',
+    intro:
+      'Browser, die sich bei Ihrem Konto angemeldet haben. Eine Anmeldung von einem anderen schickt Ihnen eine E-Mail; vergessen Sie ein Gerät, um bei seiner nächsten Anmeldung erneut benachrichtigt zu werden.',
+    none: 'Keine bekannten Geräte.',
+    browserOn: '{browser} auf {system}',
+    unknownBrowser: 'Unbekannter Browser',
+    details: 'zuerst gesehen {firstSeen} · zuletzt gesehen {lastSeen}',
+    forget: 'Vergessen',
+  },
   security: {
     heading: 'Sicherheit',
     intro: 'Ein zweiter Faktor schützt Ihr Konto, selbst wenn Ihr Passwort bekannt wird.',

@@ -233,6 +233,15 @@ const en = {
     revoke: 'Revoke',
     via: 'via {name}',
   },
+  devices: {
+    heading: 'Known devices',
+    intro: 'Browsers that signed in to your account. A sign-in from any other one sends you an email; forget a device to be told again when it signs in.',
+    none: 'No known devices.',
+    browserOn: '{browser} on {system}',
+    unknownBrowser: 'Unknown browser',
+    details: 'first seen {firstSeen} · last seen {lastSeen}',
+    forget: 'Forget',
+  },
   security: {
     heading: 'Security',
     intro: 'A second factor protects your account even if your password leaks.',

@@ -240,6 +240,16 @@ const fr: Messages = {
     revoke: 'Révoquer',
     via: 'via {name}',
   },
+  devices: {
+    heading: 'Appareils connus',
+    intro:
+      'Les navigateurs qui se sont connectés à votre compte. Une connexion depuis un autre vous envoie un e-mail ; oubliez un appareil pour être prévenu à nouveau lors de sa prochaine connexion.',
+    none: 'Aucun appareil connu.',
+    browserOn: '{browser} sur {system}',
+    unknownBrowser: 'Navigateur inconnu',
+    details: 'vu pour la première fois {firstSeen} · vu pour la dernière fois {lastSeen}',
+    forget: 'Oublier',
+  },
   security: {
     heading: 'Sécurité',
     intro: 'Un second facteur protège votre compte même si votre mot de passe est divulgué.',

@@ -39,6 +39,8 @@ export const useSessionStore = defineStore('session', () => {
     changePassword,
     sessions: auth.sessions,
     revokeSession: auth.revokeSession,
+    devices: auth.devices,
+    forgetDevice: auth.forgetDevice,
     // The account pages: sign-up, the mailed links' keys, the email change and deletion.
     register: auth.register,
     verifyEmail: auth.verifyEmail,

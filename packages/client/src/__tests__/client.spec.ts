@@ -280,6 +280,17 @@ describe('the auth client', () => {
     expect(client.getState().status).toBe('signed-out')
   })
 
+  it('lists and forgets known devices', async () => {
+    const listed = [{ id: 'd1', browser: 'Firefox 128', system: 'Ubuntu', first_seen: '', last_seen: '', current: true }]
+    const { client, fetch } = await signedIn((call) => (call.method === 'GET' ? { status: 200, data: listed } : { status: 204 }))
+    expect(await client.devices()).toEqual(listed)
+    await client.forgetDevice('d/2')
+    expect(fetch.calls.slice(1).map((call) => `${call.method} ${call.url}`)).toEqual([
+      'GET /api/v1/auth/devices/',
+      'DELETE /api/v1/auth/devices/d%2F2/',
+    ])
+  })
+
   it('stays signed in when logging out everywhere fails', async () => {
     const { client } = await signedIn(() => ({ status: 503, data: { code: 'service_unavailable', detail: 'down' } }))
     await expect(client.logoutAll()).rejects.toMatchObject({ code: 'service_unavailable' })

@@ -22,6 +22,8 @@ class SpaAuthConfig(AppConfig):
 
         # Imported for their tasks (``tasks.handles``) and rules (``accounts``).
         from .internal.accounts import handlers, tasks  # noqa: F401
+        from .internal.devices import notices  # noqa: F401  (its mail task)
+        from .internal.devices import receivers as devices
         from .internal.mfa import enrolment  # noqa: F401
         from .internal.mfa import services as mfa  # noqa: F401
         from .internal.providers import links  # noqa: F401  (its mail task)
@@ -29,6 +31,7 @@ class SpaAuthConfig(AppConfig):
 
         user_login_failed.connect(receivers.record_login_failure, dispatch_uid="spa_auth.failed")
         user_logged_in.connect(receivers.link_django_session, dispatch_uid="spa_auth.logged_in")
+        user_logged_in.connect(devices.see_device, dispatch_uid="spa_auth.device")
         user_logged_out.connect(receivers.end_linked_session, dispatch_uid="spa_auth.logged_out")
         if apps.is_installed("django.contrib.admin"):
             from django.contrib.admin import forms as admin_forms

@@ -130,6 +130,18 @@ class AuthSettings:
     # Breached passwords: a dict {"url", "timeout", "fail_closed"} in SPA_AUTH, any key
     # optional (see ``PwnedPasswords``).
     pwned_passwords: PwnedPasswords = PwnedPasswords()
+    # New-device notices: a sign-in from a browser the account has not used before mails
+    # the account's address. A device is a long-lived httpOnly cookie holding a random id.
+    new_device_notice: bool = True
+    device_cookie_lifetime: timedelta = timedelta(days=365)
+    # At most this many notices per account in a window; past it a new device is still
+    # recorded, and its notice audited as suppressed (no mail storm).
+    device_notices_per_account: int = 3
+    device_notice_window: timedelta = timedelta(hours=1)
+    # Devices kept per account; the one seen longest ago goes first.
+    devices_per_user: int = 20
+    # The app's page of sessions and devices, which a notice links to.
+    sessions_path: str = "/sessions"
 
 
 _FIELD_NAMES = frozenset(f.name for f in fields(AuthSettings))

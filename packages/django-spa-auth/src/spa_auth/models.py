@@ -1,5 +1,5 @@
 """Sessions (one per login, the refresh-token family), audit events, throttle counters,
-and the account records: mailed keys, verified addresses, and the mail queue.
+and the account records: mailed keys, verified addresses, the mail queue, known devices.
 
 No queries here: every query lives in ``store.py``.
 """
@@ -98,6 +98,8 @@ class AuditEvent(models.Model):
         PROVIDER_DISCONNECTED = "provider_disconnected"
         PASSWORD_BREACHED = "password_breached"
         BREACH_CHECK_FAILED = "breach_check_failed"
+        NEW_DEVICE = "new_device"
+        DEVICE_FORGOTTEN = "device_forgotten"
 
     created_at = models.DateTimeField(db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -346,3 +348,30 @@ class ProviderFlow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.intent} flow at {self.provider}"
+
+
+class Device(models.Model):
+    """A browser an account signed in from, known by its long-lived device cookie, whose
+    random value is kept only as a keyed digest. An empty ``digest`` is a marker, not a
+    device: the account has signed in before (its devices were forgotten or grew stale),
+    so its next sign-in is not the first after sign-up. Never listed, never matched."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64, blank=True)
+    # The user agent of the last sign-in; what it says is read when shown, off the sign-in.
+    user_agent = models.CharField(max_length=512, blank=True)
+    created_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "digest"],
+                condition=~models.Q(digest=""),
+                name="spa_auth_device_user_digest",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"device {self.id} of user {self.user_id}"

@@ -5,6 +5,7 @@ from django.urls import path
 from .internal.api import (
     account_views,
     config_views,
+    device_views,
     enrolment_views,
     mfa_views,
     passkey_views,
@@ -25,6 +26,8 @@ urlpatterns = [
     path("logout_all/", views.LogoutAllView.as_view(), name="logout_all"),
     path("sessions/", views.SessionListView.as_view(), name="sessions"),
     path("sessions/<uuid:session_id>/", views.SessionDetailView.as_view(), name="session"),
+    path("devices/", device_views.DeviceListView.as_view(), name="devices"),
+    path("devices/<uuid:device_id>/", device_views.DeviceDetailView.as_view(), name="device"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
     path("register/", account_views.RegisterView.as_view(), name="register"),
     path("email/verify/", account_views.VerifyEmailView.as_view(), name="email_verify"),

@@ -103,6 +103,19 @@ describe('sign-in providers through useAuth', () => {
     )
   })
 
+  it('lists and forgets known devices', async () => {
+    const device = { id: 'd1', browser: 'Firefox 128', system: 'Ubuntu', first_seen: '', last_seen: '', current: true }
+    const { auth, fetch } = mounted({}, (path) =>
+      path.endsWith('/auth/devices/') ? { status: 200, data: [device] } : { status: 204 },
+    )
+    await flush()
+    expect(await auth.devices()).toEqual([device])
+    await auth.forgetDevice('d1')
+    expect(fetch.calls).toEqual(
+      expect.arrayContaining(['GET /api/v1/auth/devices/', 'DELETE /api/v1/auth/devices/d1/']),
+    )
+  })
+
   it('re-authenticates at a provider, and comes back with a token that carries it', async () => {
     let refreshes = 0
     const { auth, fetch, navigate } = mounted({}, (path) => {

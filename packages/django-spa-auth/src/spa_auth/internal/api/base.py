@@ -31,6 +31,7 @@ from ...serializers import (
     serialize_user,
 )
 from .. import clock
+from ..devices import cookie as device_cookie
 from ..mfa import step_up
 from ..sessions import cookies, services
 from ..throttling import network
@@ -196,6 +197,8 @@ class AuthAPIView(APIView):
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
+        # A sign-in on this request (any way in) left its device cookie to set.
+        device_cookie.attach(request._request, response)
         # Set here rather than with never_cache, which also formats an Expires date.
         if "Cache-Control" not in response:  # the JWKS sets its own, public one
             response["Cache-Control"] = "no-store, private"

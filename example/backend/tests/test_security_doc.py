@@ -22,6 +22,8 @@ ALIASES = {
     "providers": "test_providers.py",
     "live_providers": "live/test_providers_live.py",
     "provider_side": "security/test_provider_side_doors.py",
+    "login_code": "test_login_code.py",
+    "live_login_code": "live/test_login_code_live.py",
 }
 
 

@@ -16,6 +16,7 @@ export type {
   RecoveryCodes,
   TotpSetup,
 } from './mfa.js'
+export type { LoginCodeActions, LoginCodeFlow } from './login-code.js'
 export type { Provider, ProviderActions, ProviderIdentity, ProviderNavigation, ProviderResult } from './providers.js'
 export { ApiError, errorFromResponse, toApiError } from './errors.js'
 export type { ApiErrorInit, Confirmation, ErrorCode, FieldErrors } from './errors.js'

@@ -14,6 +14,7 @@ export type {
   AccountInfo,
   AuthState,
   AuthStatus,
+  LoginCodeFlow,
   MfaChallenge,
   MfaMethod,
   MfaStatus,

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from spa_auth.conf import get_settings
 from spa_auth.internal import clock
 from spa_auth.internal.accounts import keys as account_keys
+from spa_auth.internal.accounts import login_codes
 from spa_auth.internal.providers import flows
 from spa_auth.internal.sessions import store
 
@@ -16,8 +17,8 @@ from spa_auth.internal.sessions import store
 class Command(BaseCommand):
     help = (
         "Delete expired and revoked sessions, audit events past their retention, "
-        "throttle counters that have run out, and expired account keys, challenges and "
-        "sign-in flows."
+        "throttle counters that have run out, and expired account keys, challenges, "
+        "sign-in flows and sign-in code flows."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -33,7 +34,9 @@ class Command(BaseCommand):
         keys = account_keys.prune(now=now)
         challenges = store.prune_challenges(now=now, batch_size=batch_size)
         provider_flows = flows.prune(now=now)
+        code_flows = login_codes.prune(now=now)
         self.stdout.write(
             f"Deleted {sessions} sessions, {events} audit events, {counters} throttle counters, "
-            f"{keys} account keys, {challenges} challenges and {provider_flows} sign-in flows."
+            f"{keys} account keys, {challenges} challenges, {provider_flows} sign-in flows "
+            f"and {code_flows} sign-in code flows."
         )

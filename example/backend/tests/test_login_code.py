@@ -304,7 +304,7 @@ def test_an_account_with_a_second_factor_still_gives_it(
     flow = flow_for(client, user.email)
     pending = sign_in(client, flow, code_in(mailoutbox[0]))
     assert answer(pending) == (401, "mfa_required")
-    assert pending.json()["methods"] == ["totp"]
+    assert pending.json()["methods"] == ["totp", "recovery_code"]
     assert "refresh_token" not in pending.cookies
     done = post(
         client,
@@ -356,7 +356,7 @@ def test_the_request_answers_alike_for_every_address(
 
 def normalized(queries: list[dict[str, Any]]) -> list[str]:
     """The statements of a request with their values left out."""
-    return [re.sub(r"'[^']*'|\b\d+(\.\d+)?\b", "?", q["sql"]) for q in queries]
+    return [re.sub(r"'[^']*'|\d+(\.\d+)?(e[+-]?\d+)?", "?", q["sql"]) for q in queries]
 
 
 def test_the_request_does_the_same_work_for_every_address(
@@ -366,11 +366,13 @@ def test_the_request_does_the_same_work_for_every_address(
     statements for every address; the lookup happens after the response, in the task."""
     monkeypatch.setattr(tasks, "run_due", lambda **kwargs: 0)  # the after-response part
     work = {}
-    for name, address in addresses.items():
-        with CaptureQueriesContext(connection) as captured:
-            assert request_code(client, address).status_code == 202
+    for n, (name, address) in enumerate(addresses.items()):
+        with CaptureQueriesContext(connection) as captured:  # each from a new client
+            response = post(client, "login/code/request/", {"email": address}, REMOTE_ADDR=f"10.0.0.{n}")
+            assert response.status_code == 202
         work[name] = normalized(captured.captured_queries)
-    assert work["known"] and all(found == work["known"] for found in work.values())
+    for found in work.values():
+        assert found == work["known"]
     assert not any("auth_user" in sql for sql in work["known"])
 
 

@@ -32,10 +32,20 @@ class LoginCodeSentSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="`login_code_sent`.")
 
 
+class _String(serializers.CharField):
+    """A JSON string and nothing else: DRF's own field would read 7 as "7"."""
+
+    def to_internal_value(self, data: object) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
 class LoginWithCodeSerializer(serializers.Serializer):
-    flow = serializers.CharField(max_length=64, trim_whitespace=False)
-    code = serializers.CharField(
+    flow = _String(max_length=64, trim_whitespace=False)
+    code = _String(
         max_length=64,
+        allow_blank=True,  # the parser's login_code_malformed, as any other typo
         trim_whitespace=False,
         help_text="The 8 letters of the mail, e.g. `WDJB-MJHT`; case, spaces and dashes "
         "do not matter.",

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given
+from hypothesis import strategies as st
 from spa_auth.errors import LoginCodeMalformedError
 from spa_auth.internal.accounts import login_codes, tasks
 from spa_auth.models import AccountEmail, AuditEvent, LoginCode, Session
@@ -347,10 +347,13 @@ def test_the_request_answers_alike_for_every_address(
         assert len(body.pop("flow")) == 43
         headers = {k: v for k, v in response.headers.items() if k != "Date"}
         answers[name] = (response.status_code, body, headers)
-    assert answers["known"][:2] == (202, {
-        "detail": "If that address has an account, a sign-in code is on its way.",
-        "code": "login_code_sent",
-    })
+    assert answers["known"][:2] == (
+        202,
+        {
+            "detail": "If that address has an account, a sign-in code is on its way.",
+            "code": "login_code_sent",
+        },
+    )
     assert all(found == answers["known"] for found in answers.values())
     assert [m.to for m in mailoutbox] == [["known@example.com"]]
 
@@ -369,7 +372,9 @@ def test_the_request_does_the_same_work_for_every_address(
     work = {}
     for n, (name, address) in enumerate(addresses.items()):
         with CaptureQueriesContext(connection) as captured:  # each from a new client
-            response = post(client, "login/code/request/", {"email": address}, REMOTE_ADDR=f"10.0.0.{n}")
+            response = post(
+                client, "login/code/request/", {"email": address}, REMOTE_ADDR=f"10.0.0.{n}"
+            )
             assert response.status_code == 202
         work[name] = normalized(captured.captured_queries)
     for found in work.values():
@@ -523,7 +528,8 @@ def test_the_parser_reads_back_every_code_it_could_mail(
     """Shown grouped, typed in any case with spaces or dashes anywhere: the same code."""
     assert login_codes.parse(login_codes.grouped(code)) == code
     typed = separators[0] + "".join(
-        (c.lower() if low else c) + sep for c, low, sep in zip(code, lower, separators[1:])
+        (c.lower() if low else c) + sep
+        for c, low, sep in zip(code, lower, separators[1:], strict=True)
     )
     assert login_codes.parse(typed) == code
 

@@ -82,7 +82,9 @@ def test_racing_wrong_codes_against_postgresql_get_three_comparisons(
     codes: list[str] = []
 
     def guess() -> int:
-        reply = request(server.url, "POST", "/api/v1/auth/login/code/", {"flow": flow, "code": wrong})
+        reply = request(
+            server.url, "POST", "/api/v1/auth/login/code/", {"flow": flow, "code": wrong}
+        )
         codes.append(str(reply.code))
         return reply.status
 

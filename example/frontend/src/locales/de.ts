@@ -138,7 +138,7 @@ const de: Messages = {
   loginCode: {
     hint: 'Wir senden Ihnen einen Code zur Anmeldung per E-Mail, wenn die Adresse zu einem Konto gehört.',
     send: 'Code per E-Mail senden',
-    sent: 'Wenn {email} zu einem Konto gehört, ist ein Code unterwegs. Geben Sie ihn innerhalb von 3 Minuten hier ein.',
+    sent: 'Wenn {email} zu einem Konto gehört, ist ein Code unterwegs. Geben Sie ihn hier ein: Er gilt nur wenige Minuten.',
     code: 'Code aus der E-Mail',
     signIn: 'Anmelden',
     another: 'Neuen Code senden',

@@ -141,7 +141,7 @@ const en = {
   loginCode: {
     hint: 'We email you a code to sign in with, if the address belongs to an account.',
     send: 'Email me a code',
-    sent: 'If {email} belongs to an account, a code is on its way. Type it here within 3 minutes.',
+    sent: 'If {email} belongs to an account, a code is on its way. Type it here: it works for a few minutes only.',
     code: 'Code from the email',
     signIn: 'Sign in',
     another: 'Send another code',

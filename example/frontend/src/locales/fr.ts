@@ -141,7 +141,7 @@ const fr: Messages = {
   loginCode: {
     hint: 'Nous vous envoyons par e-mail un code pour vous connecter, si l’adresse appartient à un compte.',
     send: 'M’envoyer un code par e-mail',
-    sent: 'Si {email} appartient à un compte, un code est en route. Saisissez-le ici dans les 3 minutes.',
+    sent: 'Si {email} appartient à un compte, un code est en route. Saisissez-le ici : il ne sert que quelques minutes.',
     code: 'Code reçu par e-mail',
     signIn: 'Se connecter',
     another: 'Envoyer un autre code',

@@ -261,6 +261,13 @@ SQLITE_ROWS: list[Row] = [
         "{:.2f}",
     ),
     (
+        "sign-in code request, known / unknown address (median time)",
+        "login_code_known_unknown_ratio",
+        "<= 1.10",
+        lambda v: v <= 1.10,
+        "{:.2f}",
+    ),
+    (
         "login time / the password hash alone",
         "login_hash_ratio",
         "<= 1.10",
@@ -385,7 +392,7 @@ def sqlite_figures(work: Path) -> dict[str, Any]:
         figures.update(refresh_ratio(server))
         print("login and hash…", flush=True)
         figures.update(login_vs_hash(server))
-        print("reset requests, known and unknown address…", flush=True)
+        print("reset and sign-in code requests, known and unknown address…", flush=True)
         figures.update(enumeration(resetting.start(workers=1)))
         resetting.stop()
         print("1,000 vs 1,000,000 sessions…", flush=True)

@@ -5,8 +5,8 @@ Run from this directory: ``nox`` (everything), ``nox -s tests`` (the matrix on P
 Each test session installs the package's wheel, built from this directory once per run (a
 real build, as a user gets it), with one Django and one DRF minor, and runs ``tests/``
 once per database and user model. For PostgreSQL a session starts a throwaway server of
-its own; without PostgreSQL installed it is skipped, or fails when ``CI`` is set. A Python of the list that is not installed
-fails the run (pyenv's interpreters are found too).
+its own; without PostgreSQL installed it is skipped, or fails when ``CI`` is set. A Python
+of the list that is not installed fails the run (pyenv's interpreters are found too).
 
 Sessions use plain ``venv`` and pip, so pip's download and wheel cache is shared between
 sessions and runs: only the first run ever downloads anything. Every version they install

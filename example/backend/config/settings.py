@@ -235,6 +235,10 @@ SPA_AUTH = {
     "EMAIL_CHANGE_KEY_LIFETIME": env_int("EMAIL_CHANGE_KEY_LIFETIME", 24 * 3600),
     "MAILS_PER_ADDRESS": env_int("MAILS_PER_ADDRESS", 5),
     "ACCOUNT_REQUESTS_PER_IP": env_int("ACCOUNT_REQUESTS_PER_IP", 30),
+    # Sign-in with a code mailed to the account's proven address.
+    "LOGIN_BY_CODE": env_bool("LOGIN_BY_CODE", True),
+    "LOGIN_CODE_LIFETIME": env_int("LOGIN_CODE_LIFETIME", 180),
+    "LOGIN_CODE_ATTEMPTS": env_int("LOGIN_CODE_ATTEMPTS", 3),
     # Multi-factor. The WebAuthn relying party defaults to FRONTEND_URL's host and origin.
     "MFA_POLICY": env_str("MFA_POLICY", "optional"),
     "REAUTHENTICATION_MAX_AGE": env_int("REAUTHENTICATION_MAX_AGE", 600),

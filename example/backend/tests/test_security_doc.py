@@ -28,6 +28,8 @@ ALIASES = {
     "devices": "test_devices.py",
     "device_doors": "security/test_device_doors.py",
     "live_devices": "live/test_devices_live.py",
+    "login_code": "test_login_code.py",
+    "live_login_code": "live/test_login_code_live.py",
 }
 
 

@@ -8,6 +8,7 @@
 
 import { createAccountActions, type AccountActions, type CaptchaAnswer } from './accounts.js'
 import { createConfig, type AuthConfig } from './config.js'
+import { createLoginCodeActions, type LoginCodeActions } from './login-code.js'
 import { createMfaActions, type LoginAnswer, type MfaActions } from './mfa.js'
 import { createProviderActions, type ProviderActions } from './providers.js'
 import { createAuthChannel, type AuthMessage } from './channel.js'
@@ -75,9 +76,15 @@ export interface AuthClientOptions {
  * The session of this tab, the calls on the user's sessions (`sessions`, `changePassword`,
  * …: see `SessionActions`), the account calls (`register`, `deleteAccount`, …: see
  * `AccountActions`), the MFA calls (`completeMfa`, `addPasskey`, …: see `MfaActions`) and
- * the sign-in providers' (`loginWithProvider`, `identities`, …: see `ProviderActions`).
+ * the sign-in providers' (`loginWithProvider`, `identities`, …: see `ProviderActions`) and
+ * the mailed code's (`requestLoginCode`, `loginWithCode`: see `LoginCodeActions`).
  */
-export interface AuthClient<TUser = User> extends SessionActions, AccountActions, MfaActions<TUser>, ProviderActions {
+export interface AuthClient<TUser = User>
+  extends SessionActions,
+    AccountActions,
+    MfaActions<TUser>,
+    ProviderActions,
+    LoginCodeActions<TUser> {
   /** The current status, user and reason; a new object after every change. */
   getState(): AuthState<TUser>
   /** Called after every change of the state; returns the function that unsubscribes. */
@@ -282,6 +289,8 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
     },
   })
 
+  const loginCode = createLoginCodeActions<TUser>({ call, auth, ensureCsrfCookie, finishLogin })
+
   const sessionActions = createSessionActions({ call, auth, refresher, logout })
 
   const providers = createProviderActions({
@@ -296,6 +305,7 @@ export function createAuthClient<TUser = User>(options: AuthClientOptions): Auth
     ...accounts,
     ...mfa,
     ...providers,
+    ...loginCode,
     ...sessionActions,
     getState: () => state,
     onChange(listener) {

@@ -18,6 +18,7 @@ export type {
   TotpSetup,
 } from './mfa.js'
 export type { PasskeyAutofillOptions } from './autofill.js'
+export type { LoginCodeActions, LoginCodeFlow } from './login-code.js'
 export type { Provider, ProviderActions, ProviderIdentity, ProviderNavigation, ProviderResult } from './providers.js'
 export { ApiError, errorFromResponse, toApiError } from './errors.js'
 export type {

@@ -22,6 +22,7 @@ export type {
   CaptchaChallenge,
   CaptchaSettings,
   DeviceInfo,
+  LoginCodeFlow,
   MfaChallenge,
   MfaMethod,
   MfaStatus,

@@ -24,6 +24,7 @@ import {
   type AuthClientOptions,
   type AuthState,
   type AuthStatus,
+  type LoginCodeActions,
   type MfaActions,
   type DeviceInfo,
   type Page,
@@ -48,9 +49,14 @@ export interface SpaAuthWithClient<TUser = User> {
  * calls (`register`, `verifyEmail`, `requestPasswordReset`, `account`, `deleteAccount`, …), the MFA
  * calls (`completeMfa`, `loginWithPasskey`, `mfaStatus`, `addPasskey`, `reauthenticate`, …) and
  * the provider calls (`providers`, `loginWithProvider`, `providerResult`, `connectProvider`,
- * `reauthenticateWithProvider`, …) included.
+ * `reauthenticateWithProvider`, …) and the mailed code's (`requestLoginCode`, `loginWithCode`)
+ * included.
  */
-export interface UseAuth<TUser = User> extends AccountActions, MfaActions<TUser>, ProviderActions {
+export interface UseAuth<TUser = User>
+  extends AccountActions,
+    MfaActions<TUser>,
+    ProviderActions,
+    LoginCodeActions<TUser> {
   user: ComputedRef<TUser | null>
   status: ComputedRef<AuthStatus>
   /** Why the last session ended on its own (`session_revoked`, …); null otherwise. */
@@ -139,6 +145,8 @@ export function createSpaAuth<TUser = User>(options: SpaAuthOptions | SpaAuthWit
       reauthenticateWithProvider: (id, navigation) => client.reauthenticateWithProvider(id, navigation),
       identities: () => client.identities(),
       disconnectProvider: (identityId) => client.disconnectProvider(identityId),
+      requestLoginCode: (email) => client.requestLoginCode(email),
+      loginWithCode: (answer) => client.loginWithCode(answer),
       client,
     }),
   )!

@@ -81,6 +81,9 @@ const de: Messages = {
     navigation_required: 'Die Anmeldung muss als eigene Seite geöffnet werden. Bitte versuchen Sie es erneut.',
     last_way_in:
       'Dies ist der einzige Zugang zu Ihrem Konto. Legen Sie zuerst ein Passwort fest oder verbinden Sie einen anderen Anmeldedienst.',
+    login_code_expired: 'Dieser Code ist abgelaufen, wurde schon verwendet oder zu oft falsch eingegeben. Fordern Sie einen neuen an.',
+    login_code_malformed: 'Geben Sie die 8 Buchstaben des Codes aus der E-Mail ein.',
+    login_by_code_disabled: 'Die Anmeldung mit einem per E-Mail gesendeten Code ist auf dieser Website ausgeschaltet.',
     breach_check_unavailable:
       'Ihr neues Passwort konnte gerade nicht mit bekannten Datenlecks abgeglichen werden. Bitte versuchen Sie es in einer Minute erneut.',
   },
@@ -145,6 +148,15 @@ const de: Messages = {
   captcha: {
     label: 'Roboterprüfung',
     failed: 'Die Roboterprüfung konnte nicht angezeigt werden. Laden Sie die Seite neu, um es erneut zu versuchen.',
+  },
+  loginCode: {
+    hint: 'Wir senden Ihnen einen Code zur Anmeldung per E-Mail, wenn die Adresse zu einem Konto gehört.',
+    send: 'Code per E-Mail senden',
+    sent: 'Wenn {email} zu einem Konto gehört, ist ein Code unterwegs. Geben Sie ihn hier ein: Er gilt nur wenige Minuten.',
+    code: 'Code aus der E-Mail',
+    signIn: 'Anmelden',
+    another: 'Neuen Code senden',
+    withPassword: 'Mit Passwort anmelden',
   },
   signup: {
     heading: 'Registrieren',

@@ -82,6 +82,9 @@ const en = {
       'You signed in at the provider with an account that is not connected to this one. Use the one you connected.',
     navigation_required: 'The sign-in has to open as a page of its own. Please try again.',
     last_way_in: 'This is the only way into your account. Set a password or connect another provider first.',
+    login_code_expired: 'This code has expired, was used, or had too many tries. Ask for a new one.',
+    login_code_malformed: 'Enter the 8 letters of the code from the email.',
+    login_by_code_disabled: 'Signing in with an emailed code is turned off on this site.',
     breach_check_unavailable:
       'Your new password could not be checked against known data breaches just now. Please try again in a minute.',
   },
@@ -149,6 +152,15 @@ const en = {
   captcha: {
     label: 'Robot check',
     failed: 'The robot check could not be shown. Reload the page to try again.',
+  },
+  loginCode: {
+    hint: 'We email you a code to sign in with, if the address belongs to an account.',
+    send: 'Email me a code',
+    sent: 'If {email} belongs to an account, a code is on its way. Type it here: it works for a few minutes only.',
+    code: 'Code from the email',
+    signIn: 'Sign in',
+    another: 'Send another code',
+    withPassword: 'Use my password',
   },
   signup: {
     heading: 'Sign up',

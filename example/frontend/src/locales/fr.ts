@@ -84,6 +84,9 @@ const fr: Messages = {
     navigation_required: 'La connexion doit s’ouvrir dans une page à part entière. Veuillez réessayer.',
     last_way_in:
       "C'est le seul moyen d'accéder à votre compte. Définissez d'abord un mot de passe ou reliez un autre fournisseur.",
+    login_code_expired: 'Ce code a expiré, a déjà servi ou a reçu trop d’essais. Demandez-en un nouveau.',
+    login_code_malformed: 'Saisissez les 8 lettres du code reçu par e-mail.',
+    login_by_code_disabled: 'La connexion par code envoyé par e-mail est désactivée sur ce site.',
     breach_check_unavailable:
       'Votre nouveau mot de passe n’a pas pu être comparé aux fuites de données connues pour l’instant. Veuillez réessayer dans une minute.',
   },
@@ -148,6 +151,15 @@ const fr: Messages = {
   captcha: {
     label: 'Vérification anti-robot',
     failed: 'La vérification anti-robot n’a pas pu s’afficher. Rechargez la page pour réessayer.',
+  },
+  loginCode: {
+    hint: 'Nous vous envoyons par e-mail un code pour vous connecter, si l’adresse appartient à un compte.',
+    send: 'M’envoyer un code par e-mail',
+    sent: 'Si {email} appartient à un compte, un code est en route. Saisissez-le ici : il ne sert que quelques minutes.',
+    code: 'Code reçu par e-mail',
+    signIn: 'Se connecter',
+    another: 'Envoyer un autre code',
+    withPassword: 'Utiliser mon mot de passe',
   },
   signup: {
     heading: 'Inscription',

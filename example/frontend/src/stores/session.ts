@@ -74,5 +74,8 @@ export const useSessionStore = defineStore('session', () => {
     reauthenticateWithProvider: auth.reauthenticateWithProvider,
     identities: auth.identities,
     disconnectProvider: auth.disconnectProvider,
+    // Sign-in with a mailed code.
+    requestLoginCode: auth.requestLoginCode,
+    loginWithCode: auth.loginWithCode,
   }
 })

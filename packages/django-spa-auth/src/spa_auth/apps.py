@@ -21,7 +21,7 @@ class SpaAuthConfig(AppConfig):
         from . import checks, schema  # noqa: F401  (they register themselves)
 
         # Imported for their tasks (``tasks.handles``) and rules (``accounts``).
-        from .internal.accounts import handlers, tasks  # noqa: F401
+        from .internal.accounts import handlers, login_codes, tasks  # noqa: F401
         from .internal.devices import notices  # noqa: F401  (its mail task)
         from .internal.devices import receivers as devices
         from .internal.mfa import enrolment  # noqa: F401

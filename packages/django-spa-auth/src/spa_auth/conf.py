@@ -98,6 +98,11 @@ class AuthSettings:
     # "thread": a worker thread per process sends after the response; "inline": the
     # request's own thread does, once the response is sent (tests, gthread workers).
     mail_queue: Literal["thread", "inline"] = "thread"
+    # Sign-in with a mailed code (``login/code/request/``, ``login/code/``): valid for
+    # LOGIN_CODE_LIFETIME, for LOGIN_CODE_ATTEMPTS guesses, with the flow its request gave.
+    login_by_code: bool = True
+    login_code_lifetime: timedelta = timedelta(minutes=3)
+    login_code_attempts: int = 3
     # Multi-factor. "required_for_staff": staff powers (spa_auth.permissions.IsStaff, the
     # admin) need a session that passed a second factor.
     mfa_policy: Literal["optional", "required_for_staff"] = "optional"

@@ -155,6 +155,24 @@ class CodeInvalidError(InvalidCredentialsError):
     code = "code_invalid"
 
 
+class LoginCodeExpiredError(InvalidCredentialsError):
+    """A sign-in code's flow that is unknown, expired, used, out of attempts, or whose
+    account changed its password or address since the code was mailed."""
+
+    code = "login_code_expired"
+
+
+class LoginCodeMalformedError(AuthError):
+    """A typed code that cannot be one (not 8 letters of the code's alphabet): a typo,
+    answered without spending an attempt, since it is no guess."""
+
+    code = "login_code_malformed"
+
+
+class LoginByCodeDisabledError(AuthError):
+    code = "login_by_code_disabled"
+
+
 class ReauthenticationRequiredError(AuthError):
     """A sensitive action, and the last authentication is older than allowed (RFC 9470)."""
 
@@ -307,6 +325,15 @@ _TABLE: dict[type[AuthError], Public] = {
         401, "mfa_token_invalid", _("This sign-in has expired. Log in again.")
     ),
     CodeInvalidError: Public(401, "code_invalid", _("That code is not valid.")),
+    LoginCodeExpiredError: Public(
+        401, "login_code_expired", _("This code has expired or was used. Ask for a new one.")
+    ),
+    LoginCodeMalformedError: Public(
+        400, "login_code_malformed", _("Enter the 8 letters of the code from the mail.")
+    ),
+    LoginByCodeDisabledError: Public(
+        403, "login_by_code_disabled", _("Signing in with a mailed code is turned off.")
+    ),
     ReauthenticationRequiredError: Public(
         401, "reauthentication_required", _("Confirm it is you to continue.")
     ),

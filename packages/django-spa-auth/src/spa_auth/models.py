@@ -1,5 +1,6 @@
 """Sessions (one per login, the refresh-token family), audit events, throttle counters,
-and the account records: mailed keys, verified addresses, the mail queue, known devices.
+and the account records: mailed keys and sign-in codes, verified addresses, the mail queue,
+known devices.
 
 No queries here: every query lives in ``store.py``.
 """
@@ -100,6 +101,8 @@ class AuditEvent(models.Model):
         BREACH_CHECK_FAILED = "breach_check_failed"
         NEW_DEVICE = "new_device"
         DEVICE_FORGOTTEN = "device_forgotten"
+        LOGIN_CODE_SENT = "login_code_sent"
+        LOGIN_CODE_FAILED = "login_code_failed"
 
     created_at = models.DateTimeField(db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -184,6 +187,30 @@ class AccountKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} key of user {self.user_id}"
+
+
+class LoginCode(models.Model):
+    """A sign-in with a mailed code: the ``flow`` its request returned (kept as a keyed
+    digest, the key of the row) and the code mailed for it (a keyed digest too). Written
+    alike for every address; the mail task names the account (``user``) and the state it
+    is issued for (``accounts.keys.state_of``) only when the address has a proven, active
+    account, so a flow of any other address can never succeed."""
+
+    digest = models.CharField(max_length=64, primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    code_digest = models.CharField(max_length=64)
+    state = models.CharField(max_length=64, blank=True, default="")
+    # The login's per-account failure budget, keyed by the address asked for.
+    throttle_key = models.CharField(max_length=64)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return "login code flow"
 
 
 class AccountTask(models.Model):

@@ -4,6 +4,7 @@ from django.urls import path
 
 from .internal.api import (
     account_views,
+    code_views,
     config_views,
     device_views,
     enrolment_views,
@@ -17,6 +18,12 @@ app_name = "spa_auth"
 
 urlpatterns = [
     path("obtain_token/", views.ObtainTokenView.as_view(), name="obtain_token"),
+    path(
+        "login/code/request/",
+        code_views.LoginCodeRequestView.as_view(),
+        name="login_code_request",
+    ),
+    path("login/code/", code_views.LoginWithCodeView.as_view(), name="login_code"),
     path("refresh_token/", views.RefreshTokenView.as_view(), name="refresh_token"),
     path(
         "refresh_token/present/", views.RefreshCookieView.as_view(), name="refresh_cookie_present"

@@ -37,6 +37,9 @@ Kind = AuditEvent.Kind
 PASSWORD = "pwd"
 # A session opened by signing in with a provider (the value Entra ID uses in its own amr).
 FEDERATED = "fed"
+# A session opened by a code mailed to the account's address (RFC 8176 ``otp``, which Entra
+# ID gives an email one-time passcode too).
+MAILED_CODE = "otp"
 
 
 @dataclass(frozen=True)
@@ -169,7 +172,7 @@ def open_session(
         password_breached=password_breached,
     )
     store.record_event(
-        Kind.LOGIN if methods in (PASSWORD, FEDERATED) else Kind.MFA_LOGIN,
+        Kind.LOGIN if methods in (PASSWORD, FEDERATED, MAILED_CODE) else Kind.MFA_LOGIN,
         now=now,
         user=user,
         session_id=session.pk,

@@ -5,6 +5,7 @@
  * imports types only.
  */
 
+import type { CaptchaAnswer } from './accounts.js'
 import type { Call } from './http.js'
 import type { LoginAnswer } from './mfa.js'
 
@@ -21,9 +22,10 @@ export interface LoginCodeActions<TUser> {
   /**
    * `POST auth/login/code/request/`: mail a sign-in code to `email` if it is an account's
    * proven address. The answer is the same for any address; keep its `flow`.
-   * Rejects with `throttled`, `login_by_code_disabled` or `mail_not_configured`.
+   * Rejects with `throttled`, `login_by_code_disabled` or `mail_not_configured`; with the
+   * server's CAPTCHA on, with `captcha_required` (retry with `options.captcha`).
    */
-  requestLoginCode(email: string): Promise<LoginCodeFlow>
+  requestLoginCode(email: string, options?: CaptchaAnswer): Promise<LoginCodeFlow>
   /**
    * `POST auth/login/code/`: sign in with the mailed code (`WDJB-MJHT`; case, spaces and
    * dashes do not matter) and the flow of its request. Signs in as `login` does; an account
@@ -50,7 +52,11 @@ export function createLoginCodeActions<TUser>(deps: LoginCodeDeps<TUser>): Login
   }
 
   return {
-    requestLoginCode: (email) => open<LoginCodeFlow>('login/code/request/', { email }),
+    requestLoginCode: (email, options = {}) =>
+      open<LoginCodeFlow>(
+        'login/code/request/',
+        options.captcha === undefined ? { email } : { email, captcha: options.captcha },
+      ),
     async loginWithCode({ flow, code }) {
       return finishLogin(await open<LoginAnswer<TUser>>('login/code/', { flow, code }))
     },

@@ -145,7 +145,7 @@ export function createSpaAuth<TUser = User>(options: SpaAuthOptions | SpaAuthWit
       reauthenticateWithProvider: (id, navigation) => client.reauthenticateWithProvider(id, navigation),
       identities: () => client.identities(),
       disconnectProvider: (identityId) => client.disconnectProvider(identityId),
-      requestLoginCode: (email) => client.requestLoginCode(email),
+      requestLoginCode: (email, options) => client.requestLoginCode(email, options),
       loginWithCode: (answer) => client.loginWithCode(answer),
       client,
     }),

@@ -38,6 +38,7 @@ DOORS = {
     "signup": ("register/", SIGN_UP),
     "password_reset": ("password/reset/", {"email": "someone@example.com"}),
     "verification_resend": ("email/verify/resend/", {"email": "someone@example.com"}),
+    "login_code": ("login/code/request/", {"email": "someone@example.com"}),
 }
 
 
@@ -149,11 +150,12 @@ def test_one_answer_raced_by_many_threads_opens_the_door_once(
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(attempt, range(8)))
-    # One success; the others refused (SQLite's shared in-memory test database may also
-    # answer one a 503 for a locked table, which is no pass either).
-    assert statuses.count(202) == 1
-    assert set(statuses) - {202} <= {400, 503} and 400 in statuses
+    # The provider let one request through and refused the rest. SQLite's shared test
+    # database may answer any of them (the one let through too) a 503 for a locked table,
+    # which is no pass either: at most one request opened the door.
     assert sum(1 for token_ in fake_server.tokens.values() if token_.spent) == 1
+    assert statuses.count(202) <= 1
+    assert set(statuses) <= {202, 400, 503} and statuses.count(400) >= 8 - 1 - statuses.count(503)
 
 
 def test_an_answer_the_provider_never_issued_is_refused(client: Client, fake: FakeCaptcha) -> None:

@@ -42,6 +42,16 @@ describe('sign-in with a mailed code', () => {
     expect(client.getState().status).toBe('unknown')
   })
 
+  it('sends the CAPTCHA answer with the request only when there is one', async () => {
+    const { client, sent } = clientWith((call) => (call.url.endsWith('/login/code/request/') ? sent202 : null))
+    await client.requestLoginCode('alice@example.com', { captcha: 'solved-1' })
+    await client.requestLoginCode('alice@example.com', {})
+    expect(sent('login/code/request/').map((call) => call.body)).toEqual([
+      { email: 'alice@example.com', captcha: 'solved-1' },
+      { email: 'alice@example.com' },
+    ])
+  })
+
   it('signs in with the flow and the code like a login: signed in, the other tabs told, the token used', async () => {
     const { client, sent, fetch } = clientWith((call) => (call.url.endsWith('/login/code/') ? loginAnswer : null))
     const channel = createAuthChannel()

@@ -18,6 +18,7 @@ from ...conf import AuthSettings, get_settings
 from ...errors import LoginByCodeDisabledError
 from ...schema import ERROR
 from ...serializers import LoginResponseSerializer
+from ..captcha.services import require_captcha
 from ..login import code as code_login
 from .account_serializers import EmailSerializer
 from .account_views import count_mail, count_request, require_mail
@@ -76,9 +77,9 @@ class LoginCodeRequestView(PublicAuthView):
         _require_enabled(conf)
         require_mail(conf)
         count_request(request, conf)
-        # CAPTCHA (login code request): the challenge is checked here, on every request
-        # alike, before the address is read or counted.
         email = validated(EmailSerializer, request)["email"]
+        # Every request alike, before the address is counted or looked up.
+        require_captcha(request, "login_code")
         count_mail(email, conf)
         flow = code_login.request_code(email)
         return Response(

@@ -1,6 +1,5 @@
 """Sessions (one per login, the refresh-token family), audit events, throttle counters,
-and the account records: mailed keys and sign-in codes, verified addresses, the mail queue,
-known devices.
+and account records: mailed keys and codes, verified addresses, the mail queue, devices.
 
 No queries here: every query lives in ``store.py``.
 """
@@ -190,11 +189,9 @@ class AccountKey(models.Model):
 
 
 class LoginCode(models.Model):
-    """A sign-in with a mailed code: the ``flow`` its request returned (kept as a keyed
-    digest, the key of the row) and the code mailed for it (a keyed digest too). Written
-    alike for every address; the mail task names the account (``user``) and the state it
-    is issued for (``accounts.keys.state_of``) only when the address has a proven, active
-    account, so a flow of any other address can never succeed."""
+    """A sign-in with a mailed code: its request's ``flow`` and the code, as keyed digests.
+    Written alike for every address; only for a proven, active account's address does the
+    mail task name the ``user`` and its ``state`` (``accounts.keys.state_of``)."""
 
     digest = models.CharField(max_length=64, primary_key=True)
     user = models.ForeignKey(
@@ -378,10 +375,9 @@ class ProviderFlow(models.Model):
 
 
 class Device(models.Model):
-    """A browser an account signed in from, known by its long-lived device cookie, whose
-    random value is kept only as a keyed digest. An empty ``digest`` is a marker, not a
-    device: the account has signed in before (its devices were forgotten or grew stale),
-    so its next sign-in is not the first after sign-up. Never listed, never matched."""
+    """A browser an account signed in from, known by its device cookie (kept as a keyed
+    digest). An empty ``digest`` marks an account that has signed in before, so its next
+    sign-in is not the first after sign-up: never listed, never matched."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

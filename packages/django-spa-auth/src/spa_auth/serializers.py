@@ -20,9 +20,30 @@ from .internal.tokens.codec import PASSWORD_BREACHED_CLAIM
 from .models import Session
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class CaptchaAnswerField(serializers.Field):
+    """The CAPTCHA widget's answer, ``captcha``: passed through as sent, for
+    ``spa_auth.captcha.require_captcha`` to check (a value of the wrong JSON type gets its
+    own code there, ``captcha_invalid``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("write_only", True)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault(
+            "help_text",
+            "The CAPTCHA widget's answer, when the server asked for one (`captcha_required`).",
+        )
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+
 class LoginSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=254, trim_whitespace=False)
     password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    captcha = CaptchaAnswerField()
 
 
 class RefreshSerializer(serializers.Serializer):

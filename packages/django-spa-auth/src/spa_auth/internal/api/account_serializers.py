@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from ...conf import get_settings
-from ...serializers import field_errors, validate_new_password
+from ...serializers import CaptchaAnswerField, field_errors, validate_new_password
 from ..accounts import services as accounts
 from ..throttling import limits as throttling
 
@@ -37,6 +37,7 @@ class ConfirmKeySerializer(serializers.Serializer):
 
 class EmailSerializer(serializers.Serializer):
     email = _email()
+    captcha = CaptchaAnswerField()
 
     def validate_email(self, value: str) -> str:
         return accounts.normalize_email(value)
@@ -46,6 +47,7 @@ class RegisterSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=254, required=False, trim_whitespace=False)
     email = _email()
     password = _password()
+    captcha = CaptchaAnswerField()
 
     def validate_email(self, value: str) -> str:
         return accounts.normalize_email(value)

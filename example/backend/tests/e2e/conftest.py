@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.live.smtp import SmtpSink
+
 # Playwright's sync API keeps an asyncio loop on the main thread; the ORM then refuses
 # to run there. This affects the test process only, never the server.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -99,3 +101,11 @@ def separate_origin(live_server: Any, tmp_path: Path, settings: Any) -> Iterator
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[SmtpSink]:
+    """An SMTP sink on loopback for a module's app to mail to."""
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import PASSWORD
 from tests.e2e.test_login_flow import log_in
-from tests.live.servers import App, AppServer, free_port
+from tests.live.servers import AppServer, serve_the_app
 from tests.live.smtp import SmtpSink, link_in
 
 pytestmark = pytest.mark.e2e
@@ -21,23 +21,8 @@ NEW_PASSWORD = "a-brand-new-passphrase-42"
 
 
 @pytest.fixture(scope="module")
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpSink) -> Iterator[AppServer]:
-    port = free_port()
-    app = App.create(
-        tmp_path_factory.mktemp("accounts"),
-        EMAIL_URL=smtp.url,
-        FRONTEND_URL=f"http://127.0.0.1:{port}",
-    )
-    app.manage("collectstatic", "--noinput", "-v0")
-    yield app.start(port=port, threads=2)
-    app.stop()
+    yield from serve_the_app(tmp_path_factory.mktemp("accounts"), EMAIL_URL=smtp.url)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.captcha_fake import SECRET_KEY, SITE_KEY, FakeCaptcha
 from tests.conftest import PASSWORD
-from tests.live.servers import App, AppServer, free_port
+from tests.live.servers import AppServer, serve_the_app
 
 pytestmark = pytest.mark.e2e
 SCRIPT = "https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit"
@@ -49,18 +49,13 @@ def captcha() -> Iterator[FakeCaptcha]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, captcha: FakeCaptcha) -> Iterator[AppServer]:
-    port = free_port()
-    app = App.create(
+    yield from serve_the_app(
         tmp_path_factory.mktemp("captcha"),
-        FRONTEND_URL=f"http://127.0.0.1:{port}",
         CAPTCHA_PROVIDER="turnstile",
         CAPTCHA_SITE_KEY=SITE_KEY,
         CAPTCHA_SECRET_KEY=SECRET_KEY,
         CAPTCHA_VERIFY_URL=captcha.verify_url,
     )
-    app.manage("collectstatic", "--noinput", "-v0")
-    yield app.start(port=port, threads=2)
-    app.stop()
 
 
 @pytest.fixture

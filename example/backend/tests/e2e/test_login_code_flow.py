@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import PASSWORD
-from tests.live.servers import App, AppServer, free_port, request
+from tests.live.servers import AppServer, request, serve_the_app
 from tests.live.smtp import SmtpSink, link_in, text_of
 
 pytestmark = pytest.mark.e2e
@@ -20,23 +20,8 @@ CODE = re.compile(r"\b([BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4})\b")
 
 
 @pytest.fixture(scope="module")
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpSink) -> Iterator[AppServer]:
-    port = free_port()
-    app = App.create(
-        tmp_path_factory.mktemp("login-code"),
-        EMAIL_URL=smtp.url,
-        FRONTEND_URL=f"http://127.0.0.1:{port}",
-    )
-    app.manage("collectstatic", "--noinput", "-v0")
-    yield app.start(port=port, threads=2)
-    app.stop()
+    yield from serve_the_app(tmp_path_factory.mktemp("login-code"), EMAIL_URL=smtp.url)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from tests.live.servers import (
     postgres_bin,
     redis_bin,
 )
+from tests.live.smtp import SmtpSink
 
 SHAPES = ["sqlite", "postgres+redis"]
 # PgBouncer in transaction pooling, as the operator may or may not have declared it.
@@ -106,3 +107,11 @@ def make_app(tmp_path: Path, backend: dict[str, str]) -> Iterator[Callable[..., 
             "call_command('flush', interactive=False, verbosity=0); "
             "from django.core.cache import cache; cache.clear()",
         )
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpSink]:
+    """An SMTP sink on loopback for a test's app to mail to."""
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()

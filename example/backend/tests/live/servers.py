@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -219,6 +220,16 @@ class App:
         for server in self.servers:
             server.stop()
         self.servers.clear()
+
+
+def serve_the_app(folder: Path, **env: str) -> Iterator[AppServer]:
+    """The whole app (API and built pages) on a port of its own, its ``FRONTEND_URL``
+    that origin, for as long as the generator runs: ``yield from`` it in a fixture."""
+    port = free_port()
+    app = App.create(folder, FRONTEND_URL=f"http://{LOOPBACK}:{port}", **env)
+    app.manage("collectstatic", "--noinput", "-v0")
+    yield app.start(port=port, threads=2)
+    app.stop()
 
 
 # --- PostgreSQL and Redis -----------------------------------------------------------

@@ -5,7 +5,7 @@ mail server that is down loses no request."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -15,13 +15,6 @@ from tests.live.smtp import SmtpSink, link_in
 pytestmark = pytest.mark.integration
 PASSWORD = "correct-horse-battery-staple"
 FRONTEND = "http://app.example"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
 
 
 def key_of(link: str) -> str:

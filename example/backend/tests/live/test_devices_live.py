@@ -5,7 +5,7 @@ mails once."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -21,13 +21,6 @@ CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/13
 SUBJECT = "new sign-in"
 # The server listens on loopback over plain HTTP: the cookie's plain name.
 COOKIE = "spa_auth_device"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
 
 
 def sign_in(url: str, user_agent: str, device: str | None = None) -> str:

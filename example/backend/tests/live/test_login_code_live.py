@@ -5,7 +5,7 @@ wrong codes get no more comparisons than the flow's attempts."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -16,13 +16,6 @@ from tests.live.test_accounts_live import all_at_once, key_of, mail_env
 pytestmark = pytest.mark.integration
 PASSWORD = "correct-horse-battery-staple"
 CODE = re.compile(r"\b([BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4})\b")
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
 
 
 def sign_up(server: App, smtp: SmtpSink, username: str) -> str:

@@ -187,6 +187,38 @@ def test_a_code_mailed_before_an_address_change_opens_nothing_for_the_old_mailbo
     assert answer(sign_in_with_code(thief, flow, code)) == (401, "login_code_expired")
 
 
+def test_the_staff_mailbox_alone_cannot_enrol_the_first_staff_factor(
+    signed_in_before: Any, settings: Any
+) -> None:
+    """Under ``required_for_staff``, the first factor needs the enrolment link (mailed to
+    the staff address) and a re-authentication after the login. A mailbox thief signs in
+    by code and opens the link, but has no password, code or passkey to re-authenticate
+    with: no factor of the thief's, so neither the admin nor ``IsStaff`` lets them in."""
+    settings.SPA_AUTH = {**settings.SPA_AUTH, "MFA_POLICY": "required_for_staff"}
+    signed_in_before.is_staff = True
+    signed_in_before.save()
+    thief = Client()
+    flow, code = flow_and_code(thief, signed_in_before.email)
+    token = sign_in_with_code(thief, flow, code).json()["token"]
+    # A fresh login asks for the link; it goes to the mailbox the thief reads.
+    assert answer(post(thief, "mfa/enrolment/", **bearer(token))) == (202, "enrolment_sent")
+    [link] = [m for m in mail.outbox if "/enrol-factor#key=" in m.body]
+    found = re.search(r"/enrol-factor#key=([A-Za-z0-9_-]+)", link.body)
+    assert found
+    granted = post(thief, "mfa/enrolment/confirm/", {"key": found.group(1)}, **bearer(token))
+    assert answer(granted) == (200, "enrolment_granted")
+    # The login itself is no re-authentication, and the thief has nothing to make one.
+    assert post(thief, "mfa/totp/setup/", **bearer(token)).status_code in (401, 403)
+    assert post(thief, "mfa/webauthn/register/options/", **bearer(token)).status_code in (
+        401,
+        403,
+    )
+    for proof in ({"code": code}, {"password": ""}, {"code": "BBBB-BBBB"}):
+        refused = post(thief, "reauthenticate/", proof, **bearer(token))
+        assert refused.status_code in (400, 401), refused.content
+    assert thief.get("/api/v1/auth/sessions/", **bearer(token)).status_code == 200
+
+
 def test_a_secret_key_rotation_ends_live_flows_cleanly_and_keeps_the_device_known(
     signed_in_before: Any, settings: Any
 ) -> None:

@@ -29,6 +29,7 @@ ALIASES = {
     "device_doors": "security/test_device_doors.py",
     "live_devices": "live/test_devices_live.py",
     "login_code": "test_login_code.py",
+    "cross": "security/test_cross_feature_attacks.py",
     "live_login_code": "live/test_login_code_live.py",
 }
 

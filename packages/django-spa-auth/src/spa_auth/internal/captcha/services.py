@@ -81,10 +81,23 @@ def _answer_of(request: Request, found: CaptchaConfig, door: str) -> str:
     value = data.get("captcha") if isinstance(data, dict) else None
     if value is None or value == "":
         raise CaptchaRequiredError(found.provider.name, found.site_key, door)
-    # Not posted to the provider: no token is of another type or this long.
-    if not isinstance(value, str) or len(value) > found.provider.max_answer_length:
+    # Not posted to the provider: no token is of another type or this long, nor holds a
+    # lone surrogate (JSON may escape one; the form encoder could not send it).
+    if (
+        not isinstance(value, str)
+        or len(value) > found.provider.max_answer_length
+        or not _is_utf8(value)
+    ):
         raise CaptchaInvalidError(found.provider.name, found.site_key, door)
     return value
+
+
+def _is_utf8(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _verify(found: CaptchaConfig, token: str, door: str, ip: str | None) -> None:

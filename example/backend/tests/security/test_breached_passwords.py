@@ -227,11 +227,11 @@ def test_every_field_error_has_its_code_whatever_the_wrong_value(
 
 
 def test_the_documented_error_shape_is_what_a_short_breached_password_gets(
-    client: Client, breach: FakeRangeServer
+    client: Client, user: Any, breach: FakeRangeServer
 ) -> None:
     short = "x7#kQ2z"
     breach.breach(short)
-    answer = sign_up(client, short)
+    answer = change_password(client, short)
     assert answer.status_code == 400
     assert answer.json() == json.loads(snippet("field-error-codes"))
 

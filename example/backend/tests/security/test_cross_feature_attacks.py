@@ -24,7 +24,6 @@ from ..breach_fake import FakeRangeServer
 from ..captcha_fake import FakeCaptcha
 from ..conftest import PASSWORD, bearer, login
 from ..test_mfa import claims_of, code_at
-from .test_provider_doors import person, sign_in
 
 pytestmark = pytest.mark.django_db
 AUTH = "/api/v1/auth"
@@ -283,38 +282,6 @@ def test_an_unknown_flow_makes_the_password_login_ask_for_the_captcha(
     assert answer(login(bot)) == (400, "captcha_required")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The Django admin's login form asks no CAPTCHA: after failures of a name, a bot "
-    "guesses at /admin/login/ with the login throttle alone (shared with the API). The admin "
-    "form draws no widget; asking there is a design question (security.md CA11, residual risk).",
-)
-def test_the_admin_login_asks_for_the_captcha_after_a_failure_as_the_api_does(
-    user_factory: Any, captcha: FakeCaptcha
-) -> None:
-    user_factory(username="root", is_staff=True, is_superuser=True)
-    bot = Client()
-    assert answer(login(bot, "root", "a wrong guess")) == (401, "invalid_credentials")
-    assert answer(login(Client(REMOTE_ADDR="203.0.113.9"), "root")) == (400, "captcha_required")
-    admin = Client()
-    response = admin.post("/admin/login/?next=/admin/", {"username": "root", "password": PASSWORD})
-    assert response.status_code != 302, "the admin let the password in without a CAPTCHA"
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="A sign-up through a sign-in provider asks no CAPTCHA: the callback is the "
-    "provider's redirect, with no widget answer to carry; the provider's own bot defences "
-    "stand in (security.md CA1, residual risk). Asking would be a design change.",
-)
-def test_a_signup_through_a_provider_asks_for_the_captcha_as_the_form_does(
-    fake: Any, captcha: FakeCaptcha
-) -> None:
-    assert get_user_model().objects.filter(email__iexact="bot-1@mail.example").count() == 0
-    sign_in(Client(), fake, **person("bot-1"))
-    assert not get_user_model().objects.filter(email__iexact="bot-1@mail.example").exists()
-
-
 # The breach check meets the CAPTCHA and enumeration.
 
 
@@ -353,13 +320,6 @@ def test_the_signups_breach_check_is_the_same_work_for_a_taken_and_a_free_addres
     assert asked_for_taken == 1 and len(breach.received) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Sign-up validates the password (the breach check's call to the range server "
-    "included) before it asks for the CAPTCHA, so that a typo does not spend a solved "
-    "token: a bot with no answer makes the server call the range server (security.md "
-    "CA12). Moving the network call after the CAPTCHA is a design question.",
-)
 def test_a_signup_without_a_captcha_answer_reaches_no_range_server(
     captcha: FakeCaptcha, breach: FakeRangeServer
 ) -> None:
@@ -368,6 +328,18 @@ def test_a_signup_without_a_captcha_answer_reaches_no_range_server(
     )
     assert answer(response) == (400, "captcha_required")
     assert breach.received == []
+
+
+def test_a_solved_signup_is_then_checked_for_breaches(
+    captcha: FakeCaptcha, breach: FakeRangeServer
+) -> None:
+    breach.breach(PASSWORD)
+    body = {"username": "bot", "email": "bot@example.com", "password": PASSWORD}
+    response = post(Client(), "register/", {**body, "captcha": captcha.issue(action="signup")})
+    assert response.status_code == 400
+    assert response.json()["codes"] == {"password": ["password_breached"]}
+    assert len(breach.received) == 1
+    assert not get_user_model().objects.filter(username="bot").exists()
 
 
 # Values of the wrong type, and huge ones, at every new field.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -15,6 +15,7 @@ from rest_framework.exceptions import ErrorDetail
 
 from .conf import get_settings
 from .errors import BreachCheckUnavailableError
+from .internal.accounts.breaches import PwnedPasswordValidator
 from .internal.throttling import limits as throttling
 from .internal.tokens.codec import PASSWORD_BREACHED_CLAIM
 from .models import Session
@@ -186,15 +187,27 @@ class PasswordChangeSerializer(serializers.Serializer):
         return value
 
 
-def validate_new_password(password: str, user: Any) -> None:
+def validate_new_password(
+    password: str, user: Any, *, breaches: Literal["with", "without", "only"] = "with"
+) -> None:
     """Django's password validators (``AUTH_PASSWORD_VALIDATORS``) on a password being set
     through the API: DRF's field errors, each with its validator's code
     (``password_too_short``, ``password_too_common``, ``password_breached``, …). A breach
     check that could not be made under ``fail_closed`` is a 503 ``breach_check_unavailable``
     when it is the only objection; with others, those come first, since the person must
-    meet them anyway."""
+    meet them anyway.
+
+    ``breaches="without"`` runs every validator but the breach check (its call to the range
+    server), ``"only"`` that check alone: a door that asks for a CAPTCHA checks the rest
+    first, then the CAPTCHA, then the breach."""
+    validators = [
+        validator
+        for validator in password_validation.get_default_password_validators()
+        if breaches == "with"
+        or isinstance(validator, PwnedPasswordValidator) == (breaches == "only")
+    ]
     try:
-        password_validation.validate_password(password, user)
+        password_validation.validate_password(password, user, validators)
     except DjangoValidationError as error:
         unavailable = BreachCheckUnavailableError.code
         objections = [item for item in error.error_list if item.code != unavailable]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -63,11 +63,16 @@ class RegisterSerializer(serializers.Serializer):
         user = user_model(
             **{username_field: data["username"], accounts.email_field(): data["email"]}
         )
-        try:
-            validate_new_password(data["password"], user)
-        except serializers.ValidationError as error:
-            raise serializers.ValidationError({"password": error.detail}) from None
+        # The breach check calls the range server: it comes after the CAPTCHA
+        # (``check_breaches``), so that a bot without an answer costs no call.
+        _check_password(data["password"], user, breaches="without")
+        data["user"] = user
         return data
+
+    @staticmethod
+    def check_breaches(data: dict[str, Any]) -> None:
+        """The password of ``data`` (as ``validate`` returned it) against known breaches."""
+        _check_password(data["password"], data["user"], breaches="only")
 
     @staticmethod
     def _username(user_model: Any, value: str | None) -> str:
@@ -91,6 +96,13 @@ class RegisterSerializer(serializers.Serializer):
                 {"username": [_("A user with that username already exists.")]}, code="unique"
             )
         return str(username)
+
+
+def _check_password(password: str, user: Any, *, breaches: Literal["without", "only"]) -> None:
+    try:
+        validate_new_password(password, user, breaches=breaches)
+    except serializers.ValidationError as error:
+        raise serializers.ValidationError({"password": error.detail}) from None
 
 
 class PasswordResetConfirmSerializer(serializers.Serializer):

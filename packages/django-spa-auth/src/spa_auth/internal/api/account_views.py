@@ -115,6 +115,7 @@ class RegisterView(PublicAuthView):
         count_request(request, conf)
         data = validated(RegisterSerializer, request)
         require_captcha(request, "signup")
+        RegisterSerializer.check_breaches(data)
         count_mail(data["email"], conf)
         # Hashed here, for every sign-up alike, so that the task stores no password.
         accounts.request_signup(data["username"], data["email"], make_password(data["password"]))

@@ -11,53 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from django.utils.translation import gettext_lazy as _
 
-from .domain import (
-    AccountInactiveError,
-    AuthError,
-    BreachCheckUnavailableError,
-    CaptchaInvalidError,
-    CaptchaRequiredError,
-    CaptchaUnavailableError,
-    CodeInvalidError,
-    ConfirmationRequiredError,
-    EmailInUseError,
-    EmailUnverifiedError,
-    EnrolmentRequiredError,
-    FactorRequiredError,
-    IdentityInUseError,
-    IdentityNotConnectedError,
-    InvalidCredentialsError,
-    KeyInvalidError,
-    LastWayInError,
-    LoginByCodeDisabledError,
-    LoginCodeExpiredError,
-    LoginCodeMalformedError,
-    MailNotConfiguredError,
-    MfaRequiredError,
-    MfaTokenInvalidError,
-    NoPasskeyError,
-    PasskeyInvalidError,
-    PasskeysNotConfiguredError,
-    PasswordIncorrectError,
-    ProviderAccountExistsError,
-    ProviderCancelledError,
-    ProviderEmailUnverifiedError,
-    ProviderError,
-    ProviderStateError,
-    ProviderUnavailableError,
-    ReauthenticationRequiredError,
-    RefreshInvalidError,
-    RefreshMissingError,
-    RefreshReusedError,
-    SessionExpiredError,
-    SessionRevokedError,
-    SignupDisabledError,
-    ThrottledError,
-    TokenExpiredError,
-    TokenInvalidError,
-    UnknownProviderError,
-    UsernameTakenError,
-)
+from . import domain
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -69,84 +23,98 @@ class Public(NamedTuple):
     detail: StrOrPromise  # translated when it is rendered, into the request's language
 
 
-_TABLE: dict[type[AuthError], Public] = {
-    InvalidCredentialsError: Public(
+_TABLE: dict[type[domain.AuthError], Public] = {
+    domain.InvalidCredentialsError: Public(
         401, "invalid_credentials", _("Unable to log in with the provided credentials.")
     ),
-    TokenExpiredError: Public(401, "token_expired", _("The access token has expired.")),
-    TokenInvalidError: Public(401, "token_invalid", _("The access token is not valid.")),
-    SessionRevokedError: Public(401, "session_revoked", _("This session has ended.")),
-    RefreshMissingError: Public(401, "refresh_missing", _("No refresh token was sent.")),
-    RefreshReusedError: Public(401, "refresh_reused", _("This session has ended.")),
-    SessionExpiredError: Public(401, "session_expired", _("This session has expired.")),
-    RefreshInvalidError: Public(401, "refresh_invalid", _("The refresh token is not valid.")),
-    ThrottledError: Public(429, "throttled", _("Too many attempts. Try again later.")),
-    MfaRequiredError: Public(401, "mfa_required", _("Enter a code from your second factor.")),
-    MfaTokenInvalidError: Public(
+    domain.TokenExpiredError: Public(401, "token_expired", _("The access token has expired.")),
+    domain.TokenInvalidError: Public(401, "token_invalid", _("The access token is not valid.")),
+    domain.SessionRevokedError: Public(401, "session_revoked", _("This session has ended.")),
+    domain.RefreshMissingError: Public(401, "refresh_missing", _("No refresh token was sent.")),
+    domain.RefreshReusedError: Public(401, "refresh_reused", _("This session has ended.")),
+    domain.SessionExpiredError: Public(401, "session_expired", _("This session has expired.")),
+    domain.RefreshInvalidError: Public(
+        401, "refresh_invalid", _("The refresh token is not valid.")
+    ),
+    domain.ThrottledError: Public(429, "throttled", _("Too many attempts. Try again later.")),
+    domain.MfaRequiredError: Public(
+        401, "mfa_required", _("Enter a code from your second factor.")
+    ),
+    domain.MfaTokenInvalidError: Public(
         401, "mfa_token_invalid", _("This sign-in has expired. Log in again.")
     ),
-    CodeInvalidError: Public(401, "code_invalid", _("That code is not valid.")),
-    LoginCodeExpiredError: Public(
+    domain.CodeInvalidError: Public(401, "code_invalid", _("That code is not valid.")),
+    domain.LoginCodeExpiredError: Public(
         401, "login_code_expired", _("This code has expired or was used. Ask for a new one.")
     ),
-    LoginCodeMalformedError: Public(
+    domain.LoginCodeMalformedError: Public(
         400, "login_code_malformed", _("Enter the 8 letters of the code from the mail.")
     ),
-    LoginByCodeDisabledError: Public(
+    domain.LoginByCodeDisabledError: Public(
         403, "login_by_code_disabled", _("Signing in with a mailed code is turned off.")
     ),
-    ReauthenticationRequiredError: Public(
+    domain.ReauthenticationRequiredError: Public(
         401, "reauthentication_required", _("Confirm it is you to continue.")
     ),
-    EmailUnverifiedError: Public(
+    domain.EmailUnverifiedError: Public(
         403, "email_unverified", _("Confirm your email address first: we sent you a link.")
     ),
-    KeyInvalidError: Public(400, "key_invalid", _("This link is not valid, or was already used.")),
-    EmailInUseError: Public(400, "email_in_use", _("This address belongs to another account.")),
-    UsernameTakenError: Public(
+    domain.KeyInvalidError: Public(
+        400, "key_invalid", _("This link is not valid, or was already used.")
+    ),
+    domain.EmailInUseError: Public(
+        400, "email_in_use", _("This address belongs to another account.")
+    ),
+    domain.UsernameTakenError: Public(
         400, "username_taken", _("That username was taken in the meantime. Sign up again.")
     ),
-    ConfirmationRequiredError: Public(
+    domain.ConfirmationRequiredError: Public(
         400, "confirmation_required", _("Enter the account's password to confirm.")
     ),
-    PasswordIncorrectError: Public(
+    domain.PasswordIncorrectError: Public(
         400, "password_incorrect", _("That is not the password of this account.")
     ),
-    EnrolmentRequiredError: Public(
+    domain.EnrolmentRequiredError: Public(
         403,
         "mfa_enrolment_required",
         _("Staff accounts set up a second factor first, from the enrolment link mailed to them."),
     ),
-    FactorRequiredError: Public(
+    domain.FactorRequiredError: Public(
         400,
         "factor_required",
         _("Confirm with your second factor: a password alone is not enough."),
     ),
-    SignupDisabledError: Public(403, "signup_disabled", _("Sign-up is closed.")),
-    MailNotConfiguredError: Public(
+    domain.SignupDisabledError: Public(403, "signup_disabled", _("Sign-up is closed.")),
+    domain.MailNotConfiguredError: Public(
         503, "mail_not_configured", _("This server cannot send mail (FRONTEND_URL is not set).")
     ),
-    PasskeyInvalidError: Public(400, "passkey_invalid", _("This passkey response is not valid.")),
-    NoPasskeyError: Public(400, "no_passkey", _("Add a passkey first.")),
-    PasskeysNotConfiguredError: Public(
+    domain.PasskeyInvalidError: Public(
+        400, "passkey_invalid", _("This passkey response is not valid.")
+    ),
+    domain.NoPasskeyError: Public(400, "no_passkey", _("Add a passkey first.")),
+    domain.PasskeysNotConfiguredError: Public(
         503,
         "passkeys_not_configured",
         _("This server is not set up for passkeys (WEBAUTHN_RP_ID or FRONTEND_URL)."),
     ),
-    ProviderUnavailableError: Public(
+    domain.ProviderUnavailableError: Public(
         503, "provider_unavailable", _("The sign-in provider did not answer. Try again later.")
     ),
-    ProviderCancelledError: Public(400, "provider_cancelled", _("The sign-in was cancelled.")),
-    ProviderStateError: Public(
+    domain.ProviderCancelledError: Public(
+        400, "provider_cancelled", _("The sign-in was cancelled.")
+    ),
+    domain.ProviderStateError: Public(
         400,
         "provider_state_invalid",
         _("This sign-in expired or was begun in another browser. Start it again."),
     ),
-    ProviderError: Public(
+    domain.ProviderError: Public(
         400, "provider_error", _("The sign-in provider's answer could not be used.")
     ),
-    UnknownProviderError: Public(404, "provider_unknown", _("There is no such sign-in provider.")),
-    ProviderAccountExistsError: Public(
+    domain.UnknownProviderError: Public(
+        404, "provider_unknown", _("There is no such sign-in provider.")
+    ),
+    domain.ProviderAccountExistsError: Public(
         409,
         "provider_account_exists",
         _(
@@ -154,18 +122,22 @@ _TABLE: dict[type[AuthError], Public] = {
             "from the account page."
         ),
     ),
-    ProviderEmailUnverifiedError: Public(
+    domain.ProviderEmailUnverifiedError: Public(
         400,
         "provider_email_unverified",
         _("The sign-in provider did not confirm an address for this account."),
     ),
-    CaptchaInvalidError: Public(
+    domain.CaptchaInvalidError: Public(
         400, "captcha_invalid", _("The CAPTCHA expired or was not solved.")
     ),
-    CaptchaRequiredError: Public(400, "captcha_required", _("Show that you are not a robot.")),
-    CaptchaUnavailableError: Public(503, "captcha_unavailable", _("The CAPTCHA did not answer.")),
-    AccountInactiveError: Public(403, "account_inactive", _("This account is disabled.")),
-    BreachCheckUnavailableError: Public(
+    domain.CaptchaRequiredError: Public(
+        400, "captcha_required", _("Show that you are not a robot.")
+    ),
+    domain.CaptchaUnavailableError: Public(
+        503, "captcha_unavailable", _("The CAPTCHA did not answer.")
+    ),
+    domain.AccountInactiveError: Public(403, "account_inactive", _("This account is disabled.")),
+    domain.BreachCheckUnavailableError: Public(
         503,
         "breach_check_unavailable",
         _(
@@ -173,13 +145,13 @@ _TABLE: dict[type[AuthError], Public] = {
             "Try again in a minute."
         ),
     ),
-    IdentityInUseError: Public(
+    domain.IdentityInUseError: Public(
         409, "identity_in_use", _("This sign-in belongs to another account.")
     ),
-    IdentityNotConnectedError: Public(
+    domain.IdentityNotConnectedError: Public(
         400, "identity_not_connected", _("This sign-in is not connected to your account.")
     ),
-    LastWayInError: Public(
+    domain.LastWayInError: Public(
         400,
         "last_way_in",
         _("This is the account's only way to sign in. Set a password or add a passkey first."),
@@ -187,7 +159,7 @@ _TABLE: dict[type[AuthError], Public] = {
 }
 
 
-def to_public(error: AuthError) -> Public:
+def to_public(error: domain.AuthError) -> Public:
     """The status, code and message a client may see for ``error``."""
     for cls in type(error).__mro__:
         if cls in _TABLE:

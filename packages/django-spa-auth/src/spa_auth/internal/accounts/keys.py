@@ -14,12 +14,12 @@ import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import constant_time_compare
 
 from ...errors import KeyInvalidError
 from ...models import AccountKey
 from .. import clock
+from ..tokens.keys import keyed_digest
 
 Purpose = AccountKey.Purpose
 _DIGEST_SALT = "spa_auth.account_keys.key"
@@ -50,15 +50,11 @@ def _signup_state(address: str) -> str:
 
 
 def _state(message: str) -> str:
-    return salted_hmac(
-        _STATE_SALT, message, secret=settings.SECRET_KEY, algorithm="sha256"
-    ).hexdigest()
+    return keyed_digest(_STATE_SALT, message)
 
 
 def _digest(key: str) -> str:
-    return salted_hmac(
-        _DIGEST_SALT, key, secret=settings.SECRET_KEY, algorithm="sha256"
-    ).hexdigest()
+    return keyed_digest(_DIGEST_SALT, key)
 
 
 def issue(purpose: str, user: Any, *, lifetime: timedelta, new_email: str = "") -> str:

@@ -20,10 +20,9 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import F, Q
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import constant_time_compare
 from django.utils.timesince import timesince
 
 from ...conf import get_settings
@@ -32,6 +31,7 @@ from ...models import AccountEmail, AuditEvent, LoginCode
 from .. import clock
 from ..sessions import store
 from ..throttling import limits as throttling
+from ..tokens.keys import keyed_digest
 from . import mail, tasks
 from .keys import email_of, fold, state_of
 
@@ -43,10 +43,6 @@ _CODE_SALT = "spa_auth.login_code.code"
 # Characters a person may type between the code's letters: the group's dash (any of the
 # dashes a phone keyboard substitutes) and spaces.
 _SEPARATORS = dict.fromkeys(map(ord, " \t-\u2010\u2011\u2012\u2013\u2014\u2212"))
-
-
-def _digest(salt: str, value: str) -> str:
-    return salted_hmac(salt, value, secret=settings.SECRET_KEY, algorithm="sha256").hexdigest()
 
 
 def new_code() -> str:
@@ -80,10 +76,10 @@ def open_flow(address: str) -> str:
     conf = get_settings()
     flow = secrets.token_urlsafe(32)
     now = clock.now()
-    digest = _digest(_FLOW_SALT, flow)
+    digest = keyed_digest(_FLOW_SALT, flow)
     LoginCode.objects.create(
         digest=digest,
-        code_digest=_digest(_CODE_SALT, new_code()),  # a code nobody sees, replaced if mailed
+        code_digest=keyed_digest(_CODE_SALT, new_code()),  # a code nobody sees, replaced if mailed
         # The login's per-account budget, keyed by the address as a password login keys
         # it by the name typed: alike whether the address has an account, and shared
         # with the password login of an account whose username is its address.
@@ -102,7 +98,7 @@ def live_flow(flow: Any) -> LoginCode:
     row = (
         LoginCode.objects.select_related("user")
         .filter(
-            digest=_digest(_FLOW_SALT, flow),
+            digest=keyed_digest(_FLOW_SALT, flow),
             used_at=None,
             expires_at__gt=clock.now(),
             attempts__lt=get_settings().login_code_attempts,
@@ -128,7 +124,7 @@ def take_attempt(row: LoginCode) -> None:
 
 
 def matches(row: LoginCode, code: str) -> bool:
-    return constant_time_compare(row.code_digest, _digest(_CODE_SALT, code))
+    return constant_time_compare(row.code_digest, keyed_digest(_CODE_SALT, code))
 
 
 def is_current(row: LoginCode) -> bool:
@@ -192,7 +188,7 @@ def _mail_code(payload: dict[str, Any]) -> None:
     code = new_code()
     bound = LoginCode.objects.filter(
         digest=payload["flow"], used_at=None, expires_at__gt=clock.now()
-    ).update(user=user, state=state_of(user), code_digest=_digest(_CODE_SALT, code))
+    ).update(user=user, state=state_of(user), code_digest=keyed_digest(_CODE_SALT, code))
     if not bound:
         return  # expired or spent before its mail went out: nothing to send
     now = clock.now()

@@ -14,27 +14,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
-from django.utils.crypto import salted_hmac
 
 from ...conf import AuthSettings
 from ...models import AuditEvent, Device
 from ..sessions import store
+from ..tokens.keys import keyed_digest, keyed_digests
 
 _DIGEST_SALT = "spa_auth.devices.id"
 
 
-def digest(value: str, secret: str | None = None) -> str:
-    return salted_hmac(
-        _DIGEST_SALT, value, secret=secret or settings.SECRET_KEY, algorithm="sha256"
-    ).hexdigest()
+def digest(value: str) -> str:
+    return keyed_digest(_DIGEST_SALT, value)
 
 
 def _digests(value: str) -> list[str]:
-    secrets = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
-    return [digest(value, secret) for secret in secrets]
+    return keyed_digests(_DIGEST_SALT, value)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from ..accounts import services as accounts
 from ..sessions import store
 from ..throttling import limits as throttling
 from ..throttling import network
+from ..tokens.keys import keyed_digest, keyed_digests
 
 Kind = AuditEvent.Kind
 
@@ -48,18 +49,15 @@ _RECOVERY_CODES = 10
 _TOTP_WINDOW = 1  # ±1 step of 30 s: clocks drift, codes are typed slowly
 
 
-def digest(value: str, secret: str | None = None) -> str:
+def digest(value: str) -> str:
     """A keyed digest for secrets the server only ever compares (codes, tokens)."""
-    return salted_hmac(
-        _DIGEST_SALT, value, secret=secret or settings.SECRET_KEY, algorithm="sha256"
-    ).hexdigest()
+    return keyed_digest(_DIGEST_SALT, value)
 
 
 def _digests(value: str) -> list[str]:
-    """The digest under the current secret and each fallback: recovery codes outlive a
-    rotation of ``SECRET_KEY`` for as long as the old secret stays a fallback."""
-    fallbacks = getattr(settings, "SECRET_KEY_FALLBACKS", [])
-    return [digest(value, secret) for secret in [settings.SECRET_KEY, *fallbacks]]
+    """Under the current secret and each fallback: recovery codes outlive a rotation of
+    ``SECRET_KEY`` for as long as the old secret stays a fallback."""
+    return keyed_digests(_DIGEST_SALT, value)
 
 
 def _fernet_for(secret: str) -> Fernet:

@@ -78,6 +78,20 @@ def _digest(salt: str, message: str, secret: str) -> str:
     return mac.hexdigest()[:32]
 
 
+def keyed_digest(salt: str, value: str, *, secret: str | None = None) -> str:
+    """A keyed digest (HMAC-SHA256 of the server secret, salted per purpose) of a value the
+    server only ever compares: mailed keys and codes, recovery codes, device ids."""
+    return salted_hmac(
+        salt, value, secret=secret or settings.SECRET_KEY, algorithm="sha256"
+    ).hexdigest()
+
+
+def keyed_digests(salt: str, value: str) -> list[str]:
+    """``keyed_digest`` under the current secret and every fallback, so that what was
+    stored before a ``SECRET_KEY`` rotation is still recognised."""
+    return [keyed_digest(salt, value, secret=secret) for secret in _secrets()]
+
+
 def credential_digest(user_id: Any, password_hash: str, *, secret: str | None = None) -> str:
     """A keyed digest of the user's id and password hash, stored with each session: it moves
     with every new password (a new salt), and without the server secret it says nothing

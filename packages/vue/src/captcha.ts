@@ -102,7 +102,8 @@ export const CaptchaWidget = defineComponent({
     }
 
     async function show(): Promise<void> {
-      const script = CAPTCHA_SCRIPTS[props.provider]
+      // Own names only: an inherited one (`constructor`) would make the site key the script's URL.
+      const script = Object.hasOwn(CAPTCHA_SCRIPTS, props.provider) ? CAPTCHA_SCRIPTS[props.provider] : undefined
       if (!script) throw new Error(`no script for the CAPTCHA provider ${props.provider}`)
       await loadScript(script(props.siteKey))
       api = await whenReady(props.provider)

@@ -126,4 +126,11 @@ describe('CaptchaWidget', () => {
     await settle()
     expect(errors[0].message).toMatch(/no script/)
   })
+
+  it('loads no script for a provider name an object inherits, whatever the site key', async () => {
+    const { errors } = mount({ provider: 'constructor', siteKey: 'https://evil.example/steal.js' })
+    await settle()
+    expect(scripts().map((script) => script.src)).not.toContain('https://evil.example/steal.js')
+    expect(errors).toHaveLength(1)
+  })
 })

@@ -38,6 +38,7 @@ export function usePasskeyAutofill<TUser = User>(options: UsePasskeyAutofillOpti
     running?.abort()
     running = null
     active.value = false
+    error.value = null
   }
 
   async function start(): Promise<void> {

@@ -124,4 +124,16 @@ describe('usePasskeyAutofill', () => {
     expect(signedIn).toEqual([])
     expect(autofill().active.value).toBe(false)
   })
+
+  it('forgets a refusal once it stops (a password is typed)', async () => {
+    const { runs, password, autofill } = mounted()
+    await settle()
+    runs[0]!.reject(new ApiError({ status: 401, code: 'code_invalid', detail: 'No.' }))
+    await settle()
+    expect(autofill().error.value?.code).toBe('code_invalid')
+    password.value = 'hunter2'
+    await settle()
+    expect(autofill().active.value).toBe(false)
+    expect(autofill().error.value).toBeNull()
+  })
 })

@@ -156,6 +156,13 @@ export function createCeremonies<TUser>(deps: AutofillDeps<TUser>): Ceremonies<T
       const current = new AbortController()
       round = current
       const expiry = setTimeout(() => current.abort(), request.until - now())
+      // Timers stop while the machine sleeps, the wall clock does not: on coming back, a
+      // challenge already past its time is dropped before a passkey can be picked for it.
+      const deadline = request.until
+      const stale = () => {
+        if (now() >= deadline) current.abort()
+      }
+      document.addEventListener('visibilitychange', stale)
       let credential: AuthenticationResponseJSON
       try {
         credential = await conditionalAssertion(request.options, either(stopped, current.signal))
@@ -168,6 +175,7 @@ export function createCeremonies<TUser>(deps: AutofillDeps<TUser>): Ceremonies<T
         return null
       } finally {
         clearTimeout(expiry)
+        document.removeEventListener('visibilitychange', stale)
         if (round === current) round = null
       }
       request = null // the challenge is spent by the answer, whatever it is

@@ -290,4 +290,19 @@ describe('passkey autofill', () => {
     expect(await result).toBeNull()
     expect(waiting).toHaveLength(1)
   })
+
+  it('drops a challenge that expired while the machine slept, once the page is shown again', async () => {
+    vi.useFakeTimers()
+    const { client, sent } = clientWith()
+    void client.startPasskeyAutofill()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(waiting).toHaveLength(1)
+    // Suspended: the wall clock moves an hour, the page's timers do not run meanwhile.
+    setVisibility('hidden')
+    vi.setSystemTime(Date.now() + 3_600_000)
+    setVisibility('visible')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(waiting[0]!.options.signal!.aborted).toBe(true)
+    expect(sent('passkey/login/options/')).toHaveLength(2)
+  })
 })

@@ -17,8 +17,12 @@ from django.utils.functional import SimpleLazyObject, empty
 CAPTCHA_ORIGINS = {
     "turnstile": "https://challenges.cloudflare.com",
     "hcaptcha": "https://hcaptcha.com https://*.hcaptcha.com",
-    "recaptcha_v2": "https://www.google.com https://www.gstatic.com https://recaptcha.google.com",
-    "recaptcha_v3": "https://www.google.com https://www.gstatic.com https://recaptcha.google.com",
+    # Google's paths for reCAPTCHA only: the rest of www.google.com serves JSONP, which
+    # would let an injected tag run script under this policy.
+    "recaptcha_v2": "https://www.google.com/recaptcha/ https://www.gstatic.com/recaptcha/ "
+    "https://recaptcha.google.com/recaptcha/",
+    "recaptcha_v3": "https://www.google.com/recaptcha/ https://www.gstatic.com/recaptcha/ "
+    "https://recaptcha.google.com/recaptcha/",
 }
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from api.middleware import policy
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
@@ -473,3 +475,12 @@ def test_the_apps_content_security_policy_lets_the_configured_provider_in(
     assert "frame-src 'self' https://challenges.cloudflare.com" in turnstile
     settings.SPA_AUTH = {**settings.SPA_AUTH, "CAPTCHA": None}
     assert "cloudflare" not in Client().get("/login")["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("provider", ["recaptcha_v2", "recaptcha_v3"])
+def test_the_example_csp_allows_recaptcha_by_its_paths_only(provider: str) -> None:
+    """www.google.com at large serves JSONP: a policy naming the whole origin would let an
+    injected script tag run under it."""
+    directives = policy(provider)
+    assert "https://www.google.com/recaptcha/" in directives
+    assert not re.search(r"https://www\.google\.com(?=[ ;]|$)", directives)

@@ -113,3 +113,15 @@ def test_an_assertion_replayed_by_a_racing_twin_signs_in_once(
     first = post(client, "passkey/login/", {"credential": credential})
     assert twin == [200]
     assert error(first) == (401, "code_invalid")
+
+
+def test_the_passwordless_login_and_its_options_refuse_a_foreign_origin(
+    client: Client, with_passkey: Any
+) -> None:
+    """A copy of the login page on another origin gets neither a challenge nor a session."""
+    foreign = {"HTTP_ORIGIN": "https://evil.example"}
+    assert post(client, "passkey/login/options/", **foreign).status_code == 403
+    credential = with_passkey["key"].assertion(login_options(client))
+    response = post(client, "passkey/login/", {"credential": credential}, **foreign)
+    assert response.status_code == 403
+    assert "refresh_token" not in response.cookies
